@@ -1,0 +1,1 @@
+"""Languages: catalogs, the fallback chain, CLDR formatting and right-to-left shaping."""
