@@ -78,6 +78,10 @@ class AlertInfo:
     certainty: str
     event: LocalizedText = field(default_factory=dict)
     area: LocalizedText = field(default_factory=dict)
+    #: CAP msgType: Alert, Update, Cancel, Ack or Error.
+    msg_type: str = "Alert"
+    #: Earlier alerts this one updates or cancels, as (sender, identifier, sent) triples.
+    references: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def takes_over_screen(self) -> bool:
