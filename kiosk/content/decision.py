@@ -39,12 +39,12 @@ def check_decision_table(section: Mapping[str, Any], source: str) -> None:
     reached: set[int] = set()
     for answers in itertools.product((False, True), repeat=len(question_ids)):
         yes = frozenset(qid for qid, answer in zip(question_ids, answers, strict=True) if answer)
-        index = first_matching_rule(rules, yes)
-        if index is None:
+        matched = first_matching_rule(rules, yes)
+        if matched is None:
             shown = sorted(yes) if yes else "all answers no"
             raise ContentError(source, "$.self_check.rules", "gap: these answers match no rule",
                                shown, "a final rule with an empty any_yes list")
-        reached.add(index)
+        reached.add(matched)
 
     for index in range(len(rules)):
         if index not in reached:

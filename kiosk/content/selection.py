@@ -17,6 +17,7 @@ from kiosk.content.model import (
     Hotline,
     Notice,
     RiskLevel,
+    Severity,
     Site,
     SymptomGuidance,
     Targeting,
@@ -67,7 +68,7 @@ class Selection:
 
     @property
     def urgent_notices(self) -> tuple[Notice, ...]:
-        return tuple(notice for notice in self.notices if notice.severity.name == "URGENT")
+        return tuple(notice for notice in self.notices if notice.severity is Severity.URGENT)
 
     @property
     def takeover_notice(self) -> Notice | None:
@@ -130,6 +131,8 @@ def select_content(bundle: Bundle, now: datetime, site_id: str | None, language:
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if clock_reference is not None and clock_reference.tzinfo is None:
+        raise ValueError("clock_reference must be timezone-aware")
     reference = max(bundle.published_at, clock_reference or bundle.published_at)
     clock, moment = assess_clock(now, reference)
     site = bundle.site(site_id) if site_id else None

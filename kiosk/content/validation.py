@@ -1,0 +1,226 @@
+"""Validation of a decoded bundle: the JSON Schema, then the rules the schema cannot state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from kiosk.content.decision import check_decision_table
+from kiosk.content.errors import ContentError
+from kiosk.content.model import RiskColour
+
+#: Sections whose items carry an ``id``, a validity window and targeting.
+TARGETED_SECTIONS = ("notices", "travel_rules", "symptoms", "hotlines")
+
+
+@cache
+def bundle_schema() -> dict[str, Any]:
+    """Return the bundle JSON Schema shipped with the package."""
+    text = resources.files("kiosk.content").joinpath("bundle.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp that passed the schema into an aware datetime."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        # The schema requires an offset, so this only guards callers that build
+        # documents without validating them.
+        raise ValueError(f"timestamp without an offset: {text}")
+    return moment
+
+
+def _is_timestamp(instance: object) -> bool:
+    # jsonschema checks "date-time" only when the optional rfc3339-validator
+    # package is installed, so the loader checks it itself. The schema's pattern
+    # fixes the shape. This adds the ranges: month 13, 30 February, offset +25:00.
+    if not isinstance(instance, str):
+        return True
+    try:
+        return parse_time(instance).tzinfo is not None
+    except ValueError:
+        return False
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    checker = jsonschema.FormatChecker()
+    checker.checks("date-time")(_is_timestamp)
+    return jsonschema.Draft202012Validator(bundle_schema(), format_checker=checker)
+
+
+def validate_document(document: Any, source: str) -> None:
+    """Check a decoded bundle against the schema and the rules the schema cannot state.
+
+    Raises ContentError for the first problem found, naming its JSON path.
+    """
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise _schema_error(jsonschema.exceptions.best_match(errors), source)
+    _check_semantics(document, source)
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """Return a JSON path such as ``$.notices[2].title`` for a sequence of keys and indexes."""
+    path = "$"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.isidentifier():
+            path += f".{part}"
+        else:
+            path += f"[{json.dumps(part)}]"
+    return path
+
+
+def _json_type(instance: object) -> str:
+    match instance:
+        case dict():
+            return "object"
+        case list():
+            return "array"
+        case str():
+            return "string"
+        case bool():
+            return "boolean"
+        case int() | float():
+            return "number"
+        case _:
+            return "null"
+
+
+def _schema_error(error: jsonschema.ValidationError, source: str) -> ContentError:
+    path = list(error.absolute_path)
+    instance = error.instance
+    rule = error.validator_value
+    # Objects and arrays are left out of the message: they can be megabytes long.
+    value = None if isinstance(instance, dict | list) else instance
+
+    match error.validator:
+        case "required":
+            missing = [name for name in rule if name not in instance]
+            return ContentError(source, json_path([*path, missing[0]]), "missing required field",
+                                expected=f"a field named {missing[0]!r} in this object")
+        case "additionalProperties":
+            allowed = error.schema.get("properties", {})
+            extra = [name for name in instance if name not in allowed]
+            return ContentError(source, json_path([*path, extra[0]]), "unknown field", extra[0],
+                                "one of the fields " + ", ".join(sorted(allowed)))
+        case "type":
+            return ContentError(source, json_path(path),
+                                f"wrong type: a JSON {_json_type(instance)}", value,
+                                f"a JSON {rule}")
+        case "format" | "pattern" if _is_timestamp_rule(error):
+            return ContentError(source, json_path(path), "invalid timestamp", value,
+                                "an RFC 3339 date-time with an offset, such as "
+                                "2026-12-04T08:00:00+08:00")
+        case "pattern" if error.validator_value == _language_pattern():
+            # Also reached for a bad key in a text object, through propertyNames.
+            return ContentError(source, json_path(path), "invalid language identifier", value,
+                                "a CLDR language identifier such as zh_Hans, en or ar")
+        case _:
+            return ContentError(source, json_path(path), "invalid value", value,
+                                _schema_expectation(error))
+
+
+def _is_timestamp_rule(error: jsonschema.ValidationError) -> bool:
+    timestamp = bundle_schema()["$defs"]["timestamp"]
+    return error.validator_value in (timestamp["format"], timestamp["pattern"])
+
+
+def _language_pattern() -> str:
+    pattern: str = bundle_schema()["$defs"]["language"]["pattern"]
+    return pattern
+
+
+def _schema_expectation(error: jsonschema.ValidationError) -> str | None:
+    rule = error.validator_value
+    match error.validator:
+        case "enum":
+            return "one of " + ", ".join(map(str, rule))
+        case "const":
+            return repr(rule)
+        case "pattern":
+            return f"text matching {rule}"
+        case "minimum":
+            return f"at least {rule}"
+        case "maxLength":
+            return f"at most {rule} characters"
+        case "minLength":
+            return f"at least {rule} characters"
+        case "minItems":
+            return f"at least {rule} items"
+        case "maxItems":
+            return f"at most {rule} items"
+        case "minProperties":
+            return "text in at least one language"
+        case "uniqueItems":
+            return "no repeated entries"
+        case _:
+            return None
+
+
+def _check_semantics(document: Mapping[str, Any], source: str) -> None:
+    if parse_time(document["expires_at"]) <= parse_time(document["published_at"]):
+        raise ContentError(source, "$.expires_at", "expiry is not after the publish time",
+                           document["expires_at"], f"later than {document['published_at']}")
+
+    for section in ("sites", *TARGETED_SECTIONS):
+        _check_unique_ids(document[section], section, source)
+
+    colours = [level["colour"] for level in document["risk_levels"]]
+    if sorted(colours) != sorted(colour.value for colour in RiskColour):
+        raise ContentError(source, "$.risk_levels", "each risk colour must appear once", colours,
+                           "green, yellow, orange and red")
+
+    _check_hotline_references(document, source)
+    _check_windows_and_targets(document, source)
+
+    if "self_check" in document:
+        check_decision_table(document["self_check"], source)
+
+
+def _check_unique_ids(items: Sequence[Mapping[str, Any]], section: str, source: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item["id"] in seen:
+            raise ContentError(source, f"$.{section}[{index}].id", "duplicate id", item["id"],
+                               f"ids unique within {section}")
+        seen.add(item["id"])
+
+
+def _check_hotline_references(document: Mapping[str, Any], source: str) -> None:
+    hotline_ids = {line["id"] for line in document["hotlines"]}
+    for section in ("symptoms", "risk_levels"):
+        for index, item in enumerate(document[section]):
+            for position, hotline_id in enumerate(item.get("hotline_ids", [])):
+                if hotline_id not in hotline_ids:
+                    raise ContentError(source, f"$.{section}[{index}].hotline_ids[{position}]",
+                                       "unknown hotline", hotline_id, "the id of a hotline")
+
+
+def _check_windows_and_targets(document: Mapping[str, Any], source: str) -> None:
+    site_ids = {site["id"] for site in document["sites"]}
+    for section in TARGETED_SECTIONS:
+        for index, item in enumerate(document[section]):
+            window = item.get("validity", {})
+            if "from" in window and "until" in window and (
+                    parse_time(window["until"]) <= parse_time(window["from"])):
+                raise ContentError(source, f"$.{section}[{index}].validity.until",
+                                   "validity ends before it starts", window["until"],
+                                   f"later than {window['from']}")
+            # Selection looks a kiosk's site up in this bundle, so a target id
+            # that names no site here would never match any kiosk.
+            targets = item.get("targeting", {}).get("site_ids", [])
+            for position, site_id in enumerate(targets):
+                if site_id not in site_ids:
+                    raise ContentError(source,
+                                       f"$.{section}[{index}].targeting.site_ids[{position}]",
+                                       "unknown site", site_id, "the id of a site in $.sites")
