@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -41,6 +42,10 @@ class DisplayConfig:
     diagonal_in: float = 43.0
     fullscreen: bool = True
     show_cursor: bool = False
+    #: Kivy input providers, one per touch panel, as ``provider,args`` strings.
+    #: Under X the panel drives the pointer, so the mouse provider alone
+    #: delivers each touch once.
+    input_providers: tuple[str, ...] = ("mouse,disable_multitouch",)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ class KioskConfig:
 
     site_id: str = ""
     kiosk_id: str = ""
+    #: IANA time zone of the site, for the clock and every time shown.
+    timezone: str = "Asia/Shanghai"
     default_language: str = DEFAULT_LANGUAGE
     languages: tuple[str, ...] = KIOSK_LANGUAGES
     idle_timeout_s: float = 60.0
@@ -134,7 +141,21 @@ def _display(source: str, table: Mapping[str, Any]) -> DisplayConfig:
         diagonal_in=_check_number(source, "display.diagonal_in", table.get("diagonal_in", default.diagonal_in), 5, 200),
         fullscreen=bool(table.get("fullscreen", default.fullscreen)),
         show_cursor=bool(table.get("show_cursor", default.show_cursor)),
+        input_providers=_input_providers(source, table.get("input_providers",
+                                                           list(default.input_providers))),
     )
+
+
+def _input_providers(source: str, value: Any) -> tuple[str, ...]:
+    known = {"mouse", "mtdev", "hidinput", "probesysfs", "linuxwacom", "tuio"}
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(source, "display.input_providers", "not a list of provider strings",
+                          value, 'for example ["mouse,disable_multitouch"]')
+    for spec in value:
+        if spec.split(",")[0] not in known:
+            raise ConfigError(source, "display.input_providers", "unknown input provider", spec,
+                              "one of " + ", ".join(sorted(known)))
+    return tuple(value)
 
 
 def _sync(source: str, table: Mapping[str, Any], base: Path) -> SyncConfig:
@@ -220,6 +241,13 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
         raise ConfigError(source, "default_language", "not among the enabled languages",
                           default_language, ", ".join(languages))
 
+    zone = document.get("timezone", default.timezone)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
+        raise ConfigError(source, "timezone", "unknown time zone", zone,
+                          "an IANA name such as Asia/Shanghai") from error
+
     for key in ("site_id", "kiosk_id", "maintenance_pin_hash"):
         if not isinstance(document.get(key, ""), str):
             raise ConfigError(source, key, "not a string", document[key])
@@ -229,6 +257,7 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
     return KioskConfig(
         site_id=document.get("site_id", ""),
         kiosk_id=document.get("kiosk_id", ""),
+        timezone=zone,
         default_language=default_language,
         languages=tuple(languages),
         idle_timeout_s=_check_number(source, "idle_timeout_s",

@@ -1,0 +1,1 @@
+"""Kivy touch screens; nothing here is imported by the logic packages."""

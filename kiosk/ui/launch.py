@@ -1,0 +1,153 @@
+"""Start the Kivy kiosk: configure Kivy for kiosk use, load content, run the app.
+
+Kivy reads its configuration when ``kivy.core.window`` is first imported, so
+everything here runs before that import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from kiosk.config import KioskConfig
+from kiosk.content.model import Bundle
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+logger = logging.getLogger(__name__)
+
+
+def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
+    """Set Kivy's environment and configuration for an unattended public kiosk.
+
+    ``windowed`` opens a normal window of the configured size (for screenshots,
+    tests and development) instead of a fullscreen one.
+    """
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Kivy writes its own config and logs under KIVY_HOME; keep them in the
+    # kiosk's data folder so a read-only home works.
+    kivy_home = config.data_dir / "kivy"
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+
+    from kivy.config import Config
+
+    display = config.display
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "log_enable", "0")
+    Config.set("kivy", "window_icon", "")
+    Config.set("graphics", "width", str(display.width_px))
+    Config.set("graphics", "height", str(display.height_px))
+    Config.set("graphics", "resizable", "0")
+    fullscreen = display.fullscreen and not windowed
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+    Config.set("graphics", "show_cursor", "1" if display.show_cursor or windowed else "0")
+    Config.set("graphics", "multisamples", "0")
+
+    # Exactly the configured input providers. Kivy's defaults add a mouse
+    # provider next to mtdev/hidinput, so one finger on a touch panel that
+    # also drives the X pointer arrives twice.
+    if Config.has_section("input"):
+        Config.remove_section("input")
+    Config.add_section("input")
+    for index, spec in enumerate(display.input_providers):
+        Config.set("input", f"provider{index}", spec)
+    Config.set("postproc", "double_tap_time", "0")
+    Config.set("postproc", "triple_tap_time", "0")
+
+
+def load_start_bundle(config: KioskConfig) -> Bundle:
+    """Return the last verified bundle from the cache, or the shipped default content."""
+    from kiosk.content.loader import load_bundle
+
+    try:
+        from kiosk.sync.content import load_verified_bundle
+    except ImportError:  # signed content is optional in a minimal install
+        load_verified_bundle = None
+    if load_verified_bundle is not None:
+        cached = load_verified_bundle(config.data_dir)
+        if cached is not None:
+            logger.info("Starting on verified content version %s", cached.version)
+            return cached
+    path = config.default_bundle or default_bundle_path()
+    logger.info("Starting on the shipped default content %s", path)
+    return load_bundle(path)
+
+
+def default_bundle_path() -> Path:
+    assets = Path(os.environ.get("KIOSK_ASSETS", Path(__file__).resolve().parents[2] / "assets"))
+    return assets / "content" / "default-bundle.json"
+
+
+def build_app(config: KioskConfig, bundle: Bundle, *,
+              now: Callable[[], datetime] | None = None,
+              monotonic: Callable[[], float] | None = None,
+              on_ready: Callable[[KioskApp], None] | None = None) -> KioskApp:
+    """Create the app; Kivy must already be configured.
+
+    ``now`` (the wall clock, timezone-aware) and ``monotonic`` (for timeouts)
+    default to the system clocks; tests pass their own.
+    """
+    from kiosk.ui.app import KioskApp
+
+    zone = ZoneInfo(config.timezone)
+    clock = now or (lambda: datetime.now(timezone.utc))
+    return KioskApp(config, bundle, zone, clock, on_ready=on_ready,
+                    monotonic=monotonic or time.monotonic)
+
+
+def run(config: KioskConfig, windowed: bool = False) -> None:
+    """Run the kiosk until the process is stopped."""
+    configure_kivy(config, windowed=windowed)
+    bundle = load_start_bundle(config)
+    build_app(config, bundle).run()
+
+
+def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
+                    notice_id: str | None = None,
+                    prepare: Callable[[KioskApp], None] | None = None) -> Path:
+    """Render one screen in one language in a real window and save it as PNG."""
+    configure_kivy(config, windowed=True)
+    bundle = load_start_bundle(config)
+    result: dict[str, Any] = {}
+
+    def capture(app: KioskApp) -> None:
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        if prepare is not None:
+            prepare(app)
+        app.switch_language(language)
+        if screen == "notice":
+            app.open_notice(notice_id or app.state.selection.notices[0].id)
+        else:
+            app.show(screen)
+
+        def save(_dt: float) -> None:
+            folder = Path(tempfile.mkdtemp(prefix="kiosk-shot-"))
+            try:
+                result["path"] = Window.screenshot(name=str(folder / "shot.png"))
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(result["path"], out)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                app.stop()
+
+        # Let layout settle over a few frames before reading the framebuffer.
+        Clock.schedule_once(save, 0.5)
+
+    build_app(config, bundle, on_ready=capture).run()
+    if not out.exists():
+        raise RuntimeError(f"screenshot was not written to {out}")
+    return out

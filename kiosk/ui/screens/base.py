@@ -1,0 +1,69 @@
+"""The base class of every kiosk screen: rebuild on content or language change, lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.content.model import LocalizedText
+from kiosk.content.selection import Selection
+from kiosk.i18n.languages import resolve_text
+
+
+class KioskScreen(Screen):  # type: ignore[misc]
+    """A screen whose widgets are built from the current selection and language.
+
+    Subclasses implement ``populate``. It runs when the screen is about to be
+    shown and again while it is shown whenever the content or language changes,
+    so hidden screens cost nothing on a language switch.
+    """
+
+    title_msgid = StringProperty("")
+    """Untranslated title of the screen, shown in its top bar."""
+
+    is_stale = BooleanProperty(True)
+    """True when the widgets no longer match the content or language."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        app = App.get_running_app()
+        app.state.fbind("selection", self._invalidate)
+        app.tr.fbind("language", self._invalidate)
+
+    @property
+    def app(self) -> Any:
+        return App.get_running_app()
+
+    @property
+    def language(self) -> str:
+        language: str = self.app.tr.language
+        return language
+
+    def text(self, value: LocalizedText) -> str:
+        """Resolve a content text to the current language along its fallback chain."""
+        bundle = self.app.state.bundle
+        return resolve_text(value, self.language, bundle.default_language).text
+
+    def _invalidate(self, *_args: Any) -> None:
+        self.is_stale = True
+        if self.manager is not None and self.manager.current_screen is self:
+            self.rebuild()
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        if self.is_stale:
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        selection = self.app.state.selection
+        if selection is not None:
+            self.populate(selection)
+        self.is_stale = False
+
+    def populate(self, selection: Selection) -> None:
+        """Build the screen's widgets for ``selection`` in the current language."""
+
+    def reset(self) -> None:
+        """Forget any passenger state; called on idle reset."""

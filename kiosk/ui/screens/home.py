@@ -1,0 +1,29 @@
+"""Home: urgent notices first, then a large tile per topic."""
+
+from __future__ import annotations
+
+from kiosk.content.selection import Selection
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.theme import hex_colour
+from kiosk.ui.widgets.cards import text_card
+
+#: Urgent notices shown on the home screen; the notices screen lists all.
+MAX_HOME_URGENT = 2
+
+
+class HomeScreen(KioskScreen):
+    """The screen every passenger starts from and idle returns to."""
+
+    def populate(self, selection: Selection) -> None:
+        box = self.ids.urgent
+        box.clear_widgets()
+        tr = self.app.tr
+        for notice in selection.urgent_notices[:MAX_HOME_URGENT]:
+            card = text_card(
+                tr._("Urgent: {title}").format(title=self.text(notice.title)),
+                self.text(notice.body),
+                accent=self.app.palette.urgent,
+                on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id),
+            )
+            card.background_color = hex_colour(self.app.palette.banner)
+            box.add_widget(card)

@@ -1,0 +1,105 @@
+"""Colours, sizes and fonts shared by every screen."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from kiosk.config import DisplayConfig
+
+RGBA = tuple[float, float, float, float]
+
+
+def hex_colour(value: str, alpha: float = 1.0) -> RGBA:
+    """Turn ``#rrggbb`` into a Kivy RGBA tuple."""
+    value = value.lstrip("#")
+    red, green, blue = (int(value[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return (red, green, blue, alpha)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours of one theme. Text colours meet WCAG 2.1 AA on their backgrounds."""
+
+    background: str = "#f4f6f8"
+    surface: str = "#ffffff"
+    text: str = "#1b1f24"
+    muted_text: str = "#4a5561"
+    header: str = "#0b3d6e"
+    header_text: str = "#ffffff"
+    accent: str = "#0b5cad"
+    accent_text: str = "#ffffff"
+    urgent: str = "#b3261e"
+    urgent_text: str = "#ffffff"
+    warning: str = "#8a5a00"
+    banner: str = "#fff4d6"
+    banner_text: str = "#5c3d00"
+    selected: str = "#ffd23f"
+    selected_text: str = "#1b1f24"
+    # Risk colours: fills for the colour swatches, with text colours that
+    # keep 4.5:1 contrast on each fill.
+    risk_green: str = "#1e7b34"
+    risk_yellow: str = "#f2c200"
+    risk_orange: str = "#e06c00"
+    risk_red: str = "#c62828"
+    risk_green_text: str = "#ffffff"
+    risk_yellow_text: str = "#1b1f24"
+    risk_orange_text: str = "#1b1f24"
+    risk_red_text: str = "#ffffff"
+
+
+DEFAULT_PALETTE = Palette()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Pixel sizes derived from the screen: its resolution and physical size.
+
+    Layout scales with the shorter side relative to a 1080 px wide portrait
+    screen; touch targets are never smaller than the configured millimetres.
+    """
+
+    scale: float
+    px_per_mm: float
+    touch_target_mm: float
+
+    @classmethod
+    def for_display(cls, display: DisplayConfig, touch_target_mm: float = 15.0) -> Metrics:
+        short_side = min(display.width_px, display.height_px)
+        diagonal_px = math.hypot(display.width_px, display.height_px)
+        px_per_mm = diagonal_px / (display.diagonal_in * 25.4)
+        return cls(scale=short_side / 1080, px_per_mm=px_per_mm, touch_target_mm=touch_target_mm)
+
+    def px(self, design_px: float) -> float:
+        """Scale a size given for a 1080 px wide portrait screen."""
+        return design_px * self.scale
+
+    def mm(self, millimetres: float) -> float:
+        return millimetres * self.px_per_mm
+
+    @property
+    def touch_target(self) -> float:
+        """Smallest height and width of anything a passenger taps, in pixels."""
+        return max(self.mm(self.touch_target_mm), self.px(96))
+
+    # Font sizes in pixels. Body text of 36 design px on a 1080 px wide screen
+    # of 43 inches is about 11 mm tall, readable from one metre.
+    @property
+    def font_body(self) -> float:
+        return self.px(36)
+
+    @property
+    def font_small(self) -> float:
+        return self.px(28)
+
+    @property
+    def font_title(self) -> float:
+        return self.px(48)
+
+    @property
+    def font_tile(self) -> float:
+        return self.px(46)
+
+    @property
+    def font_clock(self) -> float:
+        return self.px(84)

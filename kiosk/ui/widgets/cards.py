@@ -1,0 +1,77 @@
+"""Cards built from content items; every text goes through KioskLabel.plain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.app import App
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.ui.theme import hex_colour
+from kiosk.ui.widgets.common import Card, RiskBadge, TapCard
+from kiosk.ui.widgets.text import KioskLabel
+
+
+def _app() -> Any:
+    return App.get_running_app()
+
+
+def heading(text: str, **kwargs: Any) -> KioskLabel:
+    app = _app()
+    kwargs.setdefault("font_size", app.metrics.font_title)
+    return KioskLabel(plain=text, bold=True, **kwargs)
+
+
+def paragraph(text: str, **kwargs: Any) -> KioskLabel:
+    return KioskLabel(plain=text, **kwargs)
+
+
+def small(text: str, **kwargs: Any) -> KioskLabel:
+    app = _app()
+    return KioskLabel(plain=text, font_size=app.metrics.font_small,
+                      color=hex_colour(app.palette.muted_text), **kwargs)
+
+
+def text_card(title: str, body: str, extra: list[str] | None = None,
+              accent: str | None = None, on_tap: Callable[[], None] | None = None) -> Card:
+    """A card with a bold title, a body and optional small lines under it."""
+    app = _app()
+    card: Card = TapCard() if on_tap else Card()
+    card.background_color = hex_colour(app.palette.surface)
+    if accent:
+        card.border_color = hex_colour(accent)
+    card.add_widget(heading(title))
+    if body:
+        card.add_widget(paragraph(body))
+    for line in extra or []:
+        card.add_widget(small(line))
+    if on_tap is not None:
+        card.bind(on_release=lambda *_: on_tap())
+    return card
+
+
+def risk_card(colour: str, label: str, criteria: str, advice: str,
+              criteria_title: str, advice_title: str) -> Card:
+    """A risk level: badge and label in the level's colour, then criteria and advice."""
+    app = _app()
+    palette = app.palette
+    card = Card(background_color=hex_colour(palette.surface),
+                border_color=hex_colour(getattr(palette, f"risk_{colour}")))
+    row = BoxLayout(size_hint_y=None, height=app.metrics.px(110), spacing=app.metrics.px(24))
+    badge = RiskBadge(colour=colour, size_hint_x=None, width=app.metrics.px(110),
+                      fill=hex_colour(getattr(palette, f"risk_{colour}")),
+                      mark=hex_colour(getattr(palette, f"risk_{colour}_text")))
+    title = heading(label, fit_height=False, valign="middle")
+    if app.tr.rtl:
+        row.add_widget(title)
+        row.add_widget(badge)
+    else:
+        row.add_widget(badge)
+        row.add_widget(title)
+    card.add_widget(row)
+    card.add_widget(small(criteria_title))
+    card.add_widget(paragraph(criteria))
+    card.add_widget(small(advice_title))
+    card.add_widget(paragraph(advice))
+    return card

@@ -1,0 +1,197 @@
+"""Tiles, cards, the language bar and the risk colour badge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.graphics import Color, Ellipse, Line, Mesh
+from kivy.uix.widget import Widget
+
+from kiosk.i18n.languages import endonym
+
+
+class Card(BoxLayout):  # type: ignore[misc]
+    """A rounded panel that holds one item of content."""
+
+    background_color = ColorProperty("#ffffff")
+    """Fill colour of the panel; white by default."""
+
+    border_color = ColorProperty([0, 0, 0, 0])
+    """Colour of the strip along the card's leading edge; transparent by default."""
+
+
+class TapCard(ButtonBehavior, Card):  # type: ignore[misc]
+    """A card that a passenger taps to open its item."""
+
+
+class Tile(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+    """A large home screen button with a title and a short description."""
+
+    title = StringProperty("")
+    """Tile heading, already translated."""
+
+    subtitle = StringProperty("")
+    """One line under the heading, already translated."""
+
+    background_color = ColorProperty("#0b5cad")
+    """Fill colour of the tile."""
+
+
+class KioskButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+    """A text button at least one touch target tall."""
+
+    label = StringProperty("")
+    """Button text, already translated."""
+
+    background_color = ColorProperty("#0b5cad")
+    """Fill colour of the button."""
+
+    text_color = ColorProperty("#ffffff")
+    """Colour of the button text."""
+
+
+class LanguageButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+    """One language on the language bar, labelled in that language's own script."""
+
+    language = StringProperty("")
+    """Language identifier this button switches to."""
+
+    selected = BooleanProperty(False)
+    """True for the language on screen now."""
+
+    endonym = StringProperty("")
+    """Name of the language in itself, such as 日本語."""
+
+    def on_language(self, _instance: Any, language: str) -> None:
+        self.endonym = endonym(language)
+
+
+class LanguageBar(BoxLayout):  # type: ignore[misc]
+    """A row of buttons, one per enabled language; emits ``on_language_selected``."""
+
+    __events__ = ("on_language_selected",)
+
+    languages = ListProperty()
+    """Language identifiers in display order."""
+
+    current = StringProperty("")
+    """Language on screen now, highlighted."""
+
+    def on_languages(self, _instance: Any, languages: list[str]) -> None:
+        self.clear_widgets()
+        for language in languages:
+            button = LanguageButton(language=language, selected=language == self.current)
+            button.bind(on_release=self._pressed)
+            self.add_widget(button)
+
+    def on_current(self, _instance: Any, current: str) -> None:
+        for button in self.children:
+            button.selected = button.language == current
+
+    def _pressed(self, button: LanguageButton) -> None:
+        self.dispatch("on_language_selected", button.language)
+
+    def on_language_selected(self, language: str) -> None:
+        """Default handler; the app binds its own."""
+
+
+class RiskBadge(Widget):  # type: ignore[misc]
+    """A colour swatch with a shape per level, so colour is never the only cue.
+
+    Green is a circle with a tick, yellow a triangle and orange a diamond, both
+    with an exclamation mark, and red a square with a cross.
+    """
+
+    colour = StringProperty("green")
+    """Risk colour name: green, yellow, orange or red."""
+
+    fill = ColorProperty("#1e7b34")
+    """Fill of the shape, from the theme."""
+
+    mark = ColorProperty("#ffffff")
+    """Colour of the mark inside the shape."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("pos", "size", "colour", "fill", "mark"):
+            self.fbind(name, self._redraw)
+        self._redraw()
+
+    def _redraw(self, *_args: Any) -> None:
+        x, y = self.pos
+        side = min(self.size)
+        cx, cy = x + self.width / 2, y + self.height / 2
+        r = side / 2
+        outline = {
+            "yellow": [(cx, cy + r), (cx - r, cy - r * 0.8), (cx + r, cy - r * 0.8)],
+            "orange": [(cx, cy + r), (cx - r, cy), (cx, cy - r), (cx + r, cy)],
+            "red": [(cx - r * 0.85, cy - r * 0.85), (cx + r * 0.85, cy - r * 0.85),
+                    (cx + r * 0.85, cy + r * 0.85), (cx - r * 0.85, cy + r * 0.85)],
+        }.get(self.colour)
+        self.canvas.clear()
+        with self.canvas:
+            Color(rgba=self.fill)
+            if outline is None:
+                Ellipse(pos=(cx - r, cy - r), size=(side, side))
+            else:
+                vertices = [value for px, py in outline for value in (px, py, 0, 0)]
+                Mesh(vertices=vertices, indices=list(range(len(outline))), mode="triangle_fan")
+            Color(rgba=self.mark)
+            width = max(side * 0.07, 1.5)
+            if self.colour == "green":
+                Line(points=[cx - r * 0.45, cy, cx - r * 0.1, cy - r * 0.35, cx + r * 0.5, cy + r * 0.35],
+                     width=width, cap="round", joint="round")
+            elif self.colour == "red":
+                Line(points=[cx - r * 0.45, cy - r * 0.45, cx + r * 0.45, cy + r * 0.45], width=width)
+                Line(points=[cx - r * 0.45, cy + r * 0.45, cx + r * 0.45, cy - r * 0.45], width=width)
+            else:
+                top = cy + r * (0.35 if self.colour == "yellow" else 0.45)
+                Line(points=[cx, top, cx, cy - r * 0.2], width=width, cap="round")
+                Ellipse(pos=(cx - width, cy - r * 0.45 - width), size=(width * 2, width * 2))
+
+
+class ScrollingList(BoxLayout):  # type: ignore[misc]
+    """A vertical list inside a scroll view; screens add cards to ``container``."""
+
+    container = ObjectProperty(None, allownone=True)
+    """The BoxLayout that holds the list items."""
+
+    spacing_px = NumericProperty(16)
+    """Gap between items, in pixels."""
+
+
+class MirroredRow(BoxLayout):  # type: ignore[misc]
+    """A horizontal row whose children run right to left for RTL languages."""
+
+    rtl = BooleanProperty(False)
+    """True to lay the children out from the right."""
+
+    def on_rtl(self, _instance: Any, rtl: bool) -> None:
+        # BoxLayout draws children from the end of its list, so reversing the
+        # list mirrors the row without rebuilding it.
+        self.children = list(reversed(self.children))
+
+
+class TopBar(MirroredRow):  # type: ignore[misc]
+    """Title of a screen with a button back; emits ``on_back``."""
+
+    __events__ = ("on_back",)
+
+    title = StringProperty("")
+    """Screen title, already translated."""
+
+    back_label = StringProperty("")
+    """Text of the back button, already translated."""
+
+    def on_back(self) -> None:
+        """Default handler; screens bind their own."""

@@ -1,0 +1,111 @@
+"""Labels for untrusted, multilingual text.
+
+``KioskLabel.plain`` is the only way screens put content on a label: it is
+cleaned of control characters, shaped and wrapped for right-to-left languages,
+and escaped so that text such as ``[color=ff0000]`` shows literally even
+though the label renders markup.
+
+Font, direction, wrapping and height are managed here in Python rather than in
+the kv class rule. An instance rule that set the same property as a class rule
+would leave both bindings active, and two rules fighting over a size make
+Kivy's layout loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.core.text import Label as CoreLabel
+from kivy.properties import BooleanProperty, OptionProperty, StringProperty
+from kivy.uix.label import Label
+from kivy.utils import escape_markup
+
+from kiosk.i18n.fonts import font_for
+from kiosk.i18n.languages import text_direction
+from kiosk.i18n.shaping import clean_text, layout_rtl
+
+_ALIGN = {"start": "left", "center": "center", "end": "right"}
+_MIRRORED = {"left": "right", "right": "left", "center": "center"}
+
+
+class KioskLabel(Label):  # type: ignore[misc]
+    """A label in the current language's font that wraps and grows with its text."""
+
+    plain = StringProperty("")
+    """Unescaped text to show; content and catalog text go here, never into ``text``."""
+
+    bold = BooleanProperty(False)
+    """Use the bold face of the language's font."""
+
+    language = StringProperty("")
+    """Language of the text when it is fixed (the language bar); empty follows the translator."""
+
+    align = OptionProperty("start", options=["start", "center", "end"])
+    """Horizontal alignment relative to the reading direction."""
+
+    wrap = BooleanProperty(True)
+    """Wrap lines to the label's width; False sizes the texture to the text."""
+
+    fit_height = BooleanProperty(True)
+    """Make the label exactly as tall as its text; False leaves height to the layout."""
+
+    rtl = BooleanProperty(False)
+    """True while the text is laid out right to left; derived, not set by callers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", True)
+        super().__init__(**kwargs)
+        translator = App.get_running_app().tr
+        # bind() keeps only a weak reference to a bound method, so labels of
+        # rebuilt cards are not kept alive by the translator.
+        translator.bind(language=self._restyle)
+        for name in ("bold", "language"):
+            self.fbind(name, self._restyle)
+        for name in ("plain", "rtl", "width", "font_name", "font_size", "padding", "align", "wrap",
+                     "fit_height"):
+            self.fbind(name, self._relayout)
+        self.fbind("height", self._follow_height)
+        self.fbind("texture_size", self._fit)
+        self.fbind("fit_height", self._fit)
+        self._restyle()
+        self._relayout()
+        self._fit()
+
+    def _restyle(self, *_args: Any) -> None:
+        language = self.language or App.get_running_app().tr.language
+        self.font_name = str(font_for(language, bold=self.bold))
+        self.rtl = text_direction(language) == "rtl"
+
+    def _fit(self, *_args: Any) -> None:
+        if self.fit_height:
+            self.size_hint_y = None
+            self.height = self.texture_size[1]
+
+    def _follow_height(self, *_args: Any) -> None:
+        if self.wrap and not self.fit_height:
+            self.text_size = (self.width, self.height)
+
+    def _measure(self, fragment: str) -> float:
+        core = CoreLabel(text=fragment, font_name=self.font_name, font_size=self.font_size)
+        width: float = core.get_extents(fragment)[0]
+        return width
+
+    def _relayout(self, *_args: Any) -> None:
+        text = clean_text(self.plain)
+        halign = _ALIGN[self.align]
+        available = max(self.width - self.padding[0] - self.padding[2], 1)
+        if self.rtl:
+            halign = _MIRRORED[halign]
+            if self.wrap:
+                text = layout_rtl(text, available, self._measure)
+            else:
+                text = layout_rtl(text, float("inf"), self._measure)
+        self.halign = halign
+        if self.wrap:
+            # A fixed-height label gets a text box of its full size, so that
+            # valign can centre the text; a fitting label only fixes the width.
+            self.text_size = (self.width, None if self.fit_height else self.height)
+        else:
+            self.text_size = (None, None)
+        self.text = escape_markup(text)

@@ -1,0 +1,234 @@
+"""The kiosk in a real window: every screen, every language, markup escaping and idle reset."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kiosk.content.model import Notice, Severity
+from kiosk.i18n.catalogs import load_catalog
+from kiosk.i18n.formatting import format_clock, format_long_date
+from kiosk.i18n.languages import KIOSK_LANGUAGES, endonym
+
+pytestmark = pytest.mark.ui
+
+TILES = {
+    "rules": "Travel rules",
+    "symptoms": "Symptoms",
+    "risk": "Risk levels",
+    "hotlines": "Hotlines",
+    "notices": "Notices",
+}
+
+
+def translated(language: str, message: str) -> str:
+    return load_catalog(language).gettext(message)
+
+
+def test_home_shows_chrome_in_default_language(kiosk_home):
+    texts = kiosk_home.visible_texts()
+    zone = kiosk_home.app.zone
+    now = kiosk_home.clock.now()
+
+    assert kiosk_home.current == "home"
+    assert format_long_date(now, "zh_Hans", zone) in texts
+    assert format_clock(now, "zh_Hans", zone) in texts
+    assert "示例机场 T1 航站楼" in "".join(texts)
+    assert translated("zh_Hans", "Sample content: not official information") in texts
+    for message in TILES.values():
+        assert translated("zh_Hans", message) in texts
+
+
+def test_home_shows_urgent_notice(kiosk_home):
+    selection = kiosk_home.app.state.selection
+    urgent = selection.urgent_notices
+    assert urgent, "the default bundle has an urgent notice in force"
+    title = urgent[0].title["zh_Hans"]
+    heading = translated("zh_Hans", "Urgent: {title}").format(title=title)
+    assert heading in kiosk_home.visible_texts()
+
+
+@pytest.mark.parametrize("screen", sorted(TILES))
+def test_tile_opens_screen_and_back_returns_home(kiosk_home, screen):
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", TILES[screen])))
+    assert kiosk_home.current == screen
+    texts = kiosk_home.visible_texts()
+    assert translated("zh_Hans", TILES[screen]) in texts
+
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Home")))
+    assert kiosk_home.current == "home"
+
+
+def test_screens_show_selected_content(kiosk_home):
+    app = kiosk_home.app
+    selection = app.state.selection
+    expected = {
+        "rules": [rule.title["zh_Hans"] for rule in selection.travel_rules],
+        "symptoms": [item.title["zh_Hans"] for item in selection.symptoms],
+        "risk": [level.label["zh_Hans"] for level in selection.risk_levels],
+        "hotlines": [line.number for line in selection.hotlines],
+    }
+    for screen, needles in expected.items():
+        assert needles, f"the default bundle selects nothing for {screen}"
+        app.show(screen)
+        kiosk_home.frames()
+        joined = "\n".join(kiosk_home.visible_texts())
+        for needle in needles:
+            assert needle in joined, f"{needle!r} missing on {screen}"
+
+
+def test_notice_list_opens_detail(kiosk_home):
+    app = kiosk_home.app
+    app.show("notices")
+    kiosk_home.frames()
+    notice = app.state.selection.notices[-1]
+    title = notice.title["zh_Hans"]
+    heading = app.notice_heading(notice)
+    kiosk_home.tap(kiosk_home.find_by_text(heading))
+
+    assert kiosk_home.current == "notice"
+    texts = "\n".join(kiosk_home.visible_texts())
+    assert title in texts
+    assert notice.body["zh_Hans"] in texts
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Back")))
+    assert kiosk_home.current == "notices"
+
+
+@pytest.mark.parametrize("language", KIOSK_LANGUAGES)
+def test_language_button_switches_every_visible_text(kiosk_home, language):
+    kiosk_home.app.show("hotlines")
+    kiosk_home.frames()
+    kiosk_home.tap(kiosk_home.find_by_text(endonym(language)))
+
+    assert kiosk_home.app.tr.language == language
+    texts = kiosk_home.visible_texts()
+    zone = kiosk_home.app.zone
+    assert format_long_date(kiosk_home.clock.now(), language, zone) in texts
+    for message in ("Hotlines", "Home", "For reference only. Follow the instructions of staff on site.",
+                    "Sample content: not official information"):
+        assert translated(language, message) in texts, (language, message)
+    hotline = kiosk_home.app.state.selection.hotlines[0]
+    assert any(hotline.name.get(language, "\0") in text for text in texts), language
+
+
+def test_language_switch_sets_font_and_direction(kiosk_home):
+    from kiosk.i18n.fonts import font_for
+    from kiosk.ui.widgets.text import KioskLabel
+
+    for language in KIOSK_LANGUAGES:
+        kiosk_home.app.switch_language(language)
+        kiosk_home.frames()
+        labels = [w for w in kiosk_home.walk(kiosk_home.app.root.ids.screens.current_screen)
+                  if isinstance(w, KioskLabel)]
+        assert labels
+        for label in labels:
+            assert label.font_name in {str(font_for(language)), str(font_for(language, bold=True))}
+            assert label.rtl is (language == "ar")
+            assert label.halign in ({"right", "center"} if language == "ar" else {"left", "center"})
+
+
+def test_markup_in_content_renders_literally(kiosk_home):
+    from kivy.utils import escape_markup
+
+    from kiosk.ui.widgets.text import KioskLabel
+
+    hostile = "[color=ff0000]red[/color] [size=400]big [ref=x]link[/ref] [b]bold[/b] ["
+    notice = Notice(id="hostile", title={"zh_Hans": hostile, "en": hostile},
+                    body={"zh_Hans": hostile}, severity=Severity.INFO, issuer={"zh_Hans": "测试"})
+    app = kiosk_home.app
+    app.state.set_feed_notices((notice,))
+    try:
+        app.open_notice("hostile")
+        kiosk_home.frames()
+        labels = [w for w in kiosk_home.walk(app.root.ids.screens.current_screen)
+                  if isinstance(w, KioskLabel) and w.plain == hostile]
+        assert len(labels) == 2
+        plain_label = KioskLabel(plain="red big link bold")
+        kiosk_home.frames()
+        for label in labels:
+            assert label.text == escape_markup(hostile)
+            assert label.refs == {}
+            # [size=400] would make the texture far taller than one line.
+            assert label.texture_size[1] < plain_label.texture_size[1] * 3
+    finally:
+        app.state.set_feed_notices(())
+
+
+def test_idle_reset_returns_home_in_default_language(kiosk_home):
+    app = kiosk_home.app
+    kiosk_home.tap(kiosk_home.find_by_text(endonym("en")))
+    kiosk_home.tap(kiosk_home.find_by_text(translated("en", "Hotlines")))
+    assert (kiosk_home.current, app.tr.language) == ("hotlines", "en")
+
+    kiosk_home.clock.advance(app.kiosk_config.idle_timeout_s - 1)
+    app.idle.check()
+    kiosk_home.frames()
+    assert (kiosk_home.current, app.tr.language) == ("hotlines", "en")
+
+    kiosk_home.clock.advance(2)
+    app.idle.check()
+    kiosk_home.frames()
+    assert kiosk_home.current == "home"
+    assert app.tr.language == "zh_Hans"
+    assert translated("zh_Hans", "Travel rules") in kiosk_home.visible_texts()
+
+
+def test_wall_clock_step_does_not_trigger_idle_reset(kiosk_home):
+    app = kiosk_home.app
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Hotlines")))
+    kiosk_home.clock.wall += timedelta(hours=8)
+    app.idle.check()
+    assert kiosk_home.current == "hotlines"
+    kiosk_home.clock.wall -= timedelta(hours=8)
+
+
+def test_touch_targets_at_least_configured_size(kiosk_home):
+    from kivy.uix.behaviors import ButtonBehavior
+
+    app = kiosk_home.app
+    minimum = app.metrics.mm(app.kiosk_config.touch_target_mm)
+    for screen in ("home", *TILES, "notice"):
+        if screen == "notice":
+            app.open_notice(app.state.selection.notices[0].id)
+        else:
+            app.show(screen)
+        kiosk_home.frames()
+        buttons = [w for w in kiosk_home.walk(app.root) if isinstance(w, ButtonBehavior)
+                   and w.get_root_window() is not None]
+        assert buttons, screen
+        for button in buttons:
+            assert button.width >= minimum and button.height >= minimum, (screen, button, button.size)
+
+
+def test_language_switches_do_not_leak_bindings(kiosk_home):
+    app = kiosk_home.app
+    for language in KIOSK_LANGUAGES:
+        app.switch_language(language)
+        kiosk_home.frames(1)
+    baseline = app.tr.observer_count
+    for _ in range(5):
+        for screen in ("rules", "notices", "risk"):
+            app.show(screen)
+            for language in KIOSK_LANGUAGES:
+                app.switch_language(language)
+                kiosk_home.frames(1)
+    assert app.tr.observer_count == baseline
+
+
+@pytest.mark.parametrize("language", KIOSK_LANGUAGES)
+def test_screenshots_show_header_colour(kiosk_home, language):
+    from PIL import Image
+
+    app = kiosk_home.app
+    app.switch_language(language)
+    home = kiosk_home.screenshot(f"home-{language}")
+    app.open_notice(app.state.selection.notices[0].id)
+    detail = kiosk_home.screenshot(f"notice-{language}")
+    for path in (home, detail):
+        with Image.open(path) as image:
+            assert image.size == (1080, 1920)
+            red, green, blue = image.convert("RGB").getpixel((5, 5))
+            assert (red, green, blue) == (0x0B, 0x3D, 0x6E), path
+            colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+            assert len(colours) > 50, f"{path} looks blank"
