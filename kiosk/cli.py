@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
-    return []
+    from kiosk.publish.commands import register as register_publish
+
+    return [register_publish]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,562 @@
+"""Signed content updates: fetch the bundle through TUF, validate it and install it atomically.
+
+Each :meth:`ContentUpdater.sync` builds a fresh ``tuf.ngclient.Updater`` over a
+metadata folder in the kiosk's data folder. That folder survives restarts, so
+rollback protection keeps working across reboots, and every cycle bootstraps from the
+trusted root installed with the kiosk, so a wiped folder is re-seeded from that
+root and never from the server.
+
+The cache layout under ``<data_dir>/content/``::
+
+    tuf/                 TUF metadata kept by python-tuf
+    bundles/<sha256>.json  the verified bundle in force
+    verified.json        record of that bundle: version, sha256, verified_at, ...
+    incoming/            downloads in progress
+
+Replacing ``verified.json`` is the single commit point: the bundle file it
+names is written and fsynced first, and older bundle files are removed only
+after it. A failed, partial or rejected update therefore leaves the bundle in
+force untouched. python-tuf has no offline mode; offline, ``sync`` reports a
+network failure and the kiosk keeps showing the bundle named by the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tuf.api import exceptions as tuf_errors
+from tuf.api.serialization import DeserializationError
+from tuf.ngclient import Updater, UpdaterConfig
+
+from kiosk.config import SyncConfig
+from kiosk.content import ContentError, parse_bundle
+from kiosk.content.model import Bundle
+from kiosk.i18n.gettext import _
+from kiosk.publish.metadata import BUNDLE_TARGET, METADATA_DIR, TARGETS_DIR
+from kiosk.sync.http import USER_AGENT, HttpClient
+from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
+
+logger = logging.getLogger(__name__)
+
+CONTENT_DIR = "content"
+#: Largest trusted root file read, in bytes; the same bound python-tuf puts on downloaded roots.
+MAX_ROOT_BYTES = UpdaterConfig().root_max_length
+#: Largest record file read, in bytes; a real record is about 300 bytes.
+MAX_RECORD_BYTES = 64 * 1024
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class SyncErrorCategory(enum.Enum):
+    """Reason a content update was rejected, for the maintenance view and the heartbeat."""
+
+    #: A signature, hash or length does not match the signed metadata.
+    TAMPERED = "tampered"
+    #: The repository offers older versions than the kiosk already trusts.
+    ROLLBACK = "rollback"
+    #: Signed metadata has expired: a freeze attack, a publisher that stopped
+    #: renewing, or a wrong kiosk clock.
+    EXPIRED = "expired"
+    #: A file is larger than its signed length or than ``sync.max_bundle_bytes``.
+    TOO_LARGE = "too_large"
+    #: The verified bundle fails content validation.
+    INVALID_CONTENT = "invalid_content"
+    #: The server sent something that is not TUF metadata, such as an HTML page.
+    INVALID_METADATA = "invalid_metadata"
+    #: The repository could not be reached or the download failed.
+    NETWORK = "network"
+    #: The kiosk's own disk could not be read or written.
+    STORAGE = "storage"
+    #: The trusted root or the repository URL is missing, unreadable or not allowed.
+    CONFIGURATION = "configuration"
+
+
+@dataclass(frozen=True)
+class SyncFailure:
+    """The reason one sync cycle installed nothing."""
+
+    category: SyncErrorCategory
+    message: str
+
+
+class ContentSyncError(Exception):
+    """A sync step failed for a reason with a known category."""
+
+    def __init__(self, category: SyncErrorCategory, message: str) -> None:
+        super().__init__(message)
+        self.category = category
+
+
+class RecordError(ValueError):
+    """The record of the verified bundle, or the bundle file it names, is unusable."""
+
+
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """The verified bundle in force: which bytes, when they were verified, how long they apply."""
+
+    version: int
+    sha256: str
+    #: Size of the bundle file in bytes.
+    length: int
+    verified_at: datetime
+    #: Publish time and expiry from the bundle itself, not from TUF metadata.
+    published_at: datetime
+    expires_at: datetime
+
+    def to_json(self) -> bytes:
+        document = {
+            "version": self.version,
+            "sha256": self.sha256,
+            "length": self.length,
+            "verified_at": self.verified_at.isoformat(),
+            "published_at": self.published_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+        }
+        return json.dumps(document, indent=1).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes, source: str) -> VerifiedRecord:
+        """Parse a record, raising RecordError naming ``source`` and the bad field."""
+        try:
+            document = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RecordError(f"{source}: not a JSON record ({error})") from error
+        if not isinstance(document, dict):
+            raise RecordError(f"{source}: not a JSON object")
+        for key in ("version", "length"):
+            value = document.get(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise RecordError(f"{source}: {key}: invalid value {value!r}; "
+                                  "expected a positive integer")
+        sha256 = document.get("sha256")
+        if not isinstance(sha256, str) or not _SHA256.match(sha256):
+            raise RecordError(f"{source}: sha256: invalid value {sha256!r}; "
+                              "expected 64 lowercase hex digits")
+        return cls(version=document["version"], sha256=sha256, length=document["length"],
+                   verified_at=_record_time(document, "verified_at", source),
+                   published_at=_record_time(document, "published_at", source),
+                   expires_at=_record_time(document, "expires_at", source))
+
+
+def _record_time(document: dict[str, Any], key: str, source: str) -> datetime:
+    value = document.get(key)
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise RecordError(f"{source}: {key}: invalid value {value!r}; "
+                          "expected an ISO 8601 time with an offset")
+    return moment
+
+
+@dataclass(frozen=True)
+class ContentSyncResult:
+    """The outcome of one sync cycle."""
+
+    checked_at: datetime
+    #: The verified bundle in force after this cycle, or ``None`` when there is none.
+    current: VerifiedRecord | None
+    #: The bundle this cycle installed; ``None`` when nothing changed or the cycle failed.
+    installed: Bundle | None = None
+    failure: SyncFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def changed(self) -> bool:
+        return self.installed is not None
+
+    @property
+    def content_expired(self) -> bool:
+        """Whether the bundle in force is past its own ``expires_at`` ("may be out of date").
+
+        This is the bundle's expiry, separate from TUF metadata expiry, which
+        fails a cycle with :attr:`SyncErrorCategory.EXPIRED`.
+        """
+        return self.current is not None and self.current.expires_at <= self.checked_at
+
+
+def classify_error(error: BaseException) -> SyncErrorCategory:
+    """Map an error raised during a sync cycle to the category reported for it."""
+    match error:
+        case ContentSyncError():
+            return error.category
+        case ContentError():
+            return SyncErrorCategory.INVALID_CONTENT
+        case DeserializationError():
+            return SyncErrorCategory.INVALID_METADATA
+        case tuf_errors.BadVersionNumberError():
+            return SyncErrorCategory.ROLLBACK
+        case tuf_errors.ExpiredMetadataError():
+            return SyncErrorCategory.EXPIRED
+        case tuf_errors.UnsignedMetadataError() | tuf_errors.LengthOrHashMismatchError():
+            return SyncErrorCategory.TAMPERED
+        case tuf_errors.RepositoryError():
+            # The remaining checks: wrong metadata type, roles missing from
+            # snapshot. Each means the files do not match what was signed.
+            return SyncErrorCategory.TAMPERED
+        case tuf_errors.DownloadLengthMismatchError():
+            return SyncErrorCategory.TOO_LARGE
+        case DisallowedUrlError():
+            return SyncErrorCategory.CONFIGURATION
+        case tuf_errors.DownloadError():
+            return SyncErrorCategory.NETWORK
+        case OSError():
+            return SyncErrorCategory.STORAGE
+    raise TypeError(f"no sync error category for {type(error).__name__}") from error
+
+
+_CATEGORY_TEXT = {
+    SyncErrorCategory.TAMPERED: "content failed verification",
+    SyncErrorCategory.ROLLBACK: "repository offers older versions than already trusted",
+    SyncErrorCategory.EXPIRED: "signed metadata expired (freeze, no renewal, or wrong clock)",
+    SyncErrorCategory.TOO_LARGE: "download too large",
+    SyncErrorCategory.INVALID_CONTENT: "verified bundle is invalid",
+    SyncErrorCategory.INVALID_METADATA: "server sent invalid metadata",
+    SyncErrorCategory.NETWORK: "repository unreachable",
+    SyncErrorCategory.STORAGE: "cannot read or write the content cache",
+    SyncErrorCategory.CONFIGURATION: "content sync is misconfigured",
+}
+
+_KNOWN_ERRORS = (ContentSyncError, ContentError, tuf_errors.RepositoryError,
+                 tuf_errors.DownloadError, OSError)
+
+
+class ContentStore:
+    """The verified bundle cache in ``<data_dir>/content``; writes are atomic and fsynced."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / CONTENT_DIR
+        self.metadata_dir = self.root / "tuf"
+        self.bundles_dir = self.root / "bundles"
+        self.incoming_dir = self.root / "incoming"
+        self.record_path = self.root / "verified.json"
+
+    def bundle_path(self, sha256: str) -> Path:
+        return self.bundles_dir / f"{sha256}.json"
+
+    def prepare(self) -> None:
+        """Create the cache folders and remove downloads left by an interrupted cycle."""
+        for folder in (self.metadata_dir, self.bundles_dir, self.incoming_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        for leftover in self.incoming_dir.iterdir():
+            logger.debug("Removing interrupted download %s", leftover)
+            leftover.unlink(missing_ok=True)
+
+    def new_incoming(self) -> Path:
+        descriptor, name = tempfile.mkstemp(dir=self.incoming_dir, suffix=".part")
+        os.close(descriptor)
+        return Path(name)
+
+    def read_record(self) -> VerifiedRecord | None:
+        """Return the record, ``None`` when there is none; raise RecordError when it is corrupt."""
+        try:
+            with self.record_path.open("rb") as stream:
+                data = stream.read(MAX_RECORD_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise RecordError(f"{self.record_path}: cannot read: {error.strerror}") from error
+        if len(data) > MAX_RECORD_BYTES:
+            raise RecordError(f"{self.record_path}: larger than {MAX_RECORD_BYTES} bytes")
+        return VerifiedRecord.from_json(data, str(self.record_path))
+
+    def read_bundle_bytes(self, record: VerifiedRecord) -> bytes:
+        """Read the bundle file the record names, checking its length and sha256."""
+        path = self.bundle_path(record.sha256)
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(record.length + 1)
+        except OSError as error:
+            raise RecordError(f"{path}: cannot read the verified bundle: {error.strerror}") \
+                from error
+        if len(data) != record.length:
+            raise RecordError(f"{path}: size {len(data)} bytes does not match the record "
+                              f"({record.length} bytes)")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != record.sha256:
+            raise RecordError(f"{path}: sha256 {digest} does not match the record")
+        return data
+
+    def install(self, incoming: Path, record: VerifiedRecord) -> None:
+        """Make the downloaded bundle at ``incoming`` the one in force, then drop older bundles."""
+        with incoming.open("rb") as stream:
+            os.fsync(stream.fileno())
+        final = self.bundle_path(record.sha256)
+        os.replace(incoming, final)
+        _fsync_dir(self.bundles_dir)
+        _atomic_write(self.record_path, record.to_json())
+        for other in self.bundles_dir.iterdir():
+            if other != final:
+                other.unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder."""
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def load_verified_bundle(data_dir: Path) -> Bundle | None:
+    """Load the last verified bundle for start-up; ``None`` when there is none or it is unusable.
+
+    A corrupt, empty or truncated record or bundle file is logged and ignored,
+    so the kiosk starts from its default content instead.
+    """
+    store = ContentStore(data_dir)
+    try:
+        record = store.read_record()
+        if record is None:
+            logger.info("No verified content in %s", store.root)
+            return None
+        data = store.read_bundle_bytes(record)
+        bundle = parse_bundle(data, str(store.bundle_path(record.sha256)))
+    except (RecordError, ContentError) as error:
+        logger.warning("Ignoring the cached content: %s", error)
+        return None
+    if bundle.version != record.version:
+        logger.warning("Ignoring the cached content: bundle version %d, record version %d",
+                       bundle.version, record.version)
+        return None
+    logger.info("Loaded verified content version %d from %s", bundle.version, store.root)
+    return bundle
+
+
+class ContentUpdater:
+    """Fetch, verify and install signed content bundles; one sync at a time, from any one thread.
+
+    ``config.repository_url`` is the repository's base URL (the folder holding
+    ``metadata/`` and ``targets/``) and ``config.trusted_root`` the root
+    metadata installed with the kiosk.
+    """
+
+    def __init__(self, config: SyncConfig, data_dir: Path, http_client: HttpClient,
+                 target_path: str = BUNDLE_TARGET) -> None:
+        if not config.repository_url:
+            raise ValueError("sync.repository_url is empty; set it to the content repository URL")
+        if config.trusted_root is None:
+            raise ValueError("sync.trusted_root is not set; point it at the installed root.json")
+        self._config = config
+        self._trusted_root = config.trusted_root
+        self._client = http_client
+        self._target_path = target_path
+        base = config.repository_url.rstrip("/")
+        self._metadata_url = f"{base}/{METADATA_DIR}/"
+        self._targets_url = f"{base}/{TARGETS_DIR}/"
+        self._store = ContentStore(data_dir)
+        self._current: VerifiedRecord | None = None
+        self._current_loaded = False
+
+    @property
+    def store(self) -> ContentStore:
+        return self._store
+
+    def sync(self, now: datetime) -> ContentSyncResult:
+        """Run one update cycle and return its outcome.
+
+        Network, repository, content and disk errors come back as the result's
+        ``failure`` instead of being raised. ``now`` is the kiosk's clock: it
+        decides metadata expiry and is stored as ``verified_at``.
+        """
+        if now.tzinfo is None:
+            raise ValueError(f"now must carry a UTC offset, got {now.isoformat()}")
+        incoming: Path | None = None
+        try:
+            self._store.prepare()
+            current = self._current_record()
+            incoming = self._store.new_incoming()
+            installed = self._update(now, current, incoming)
+        except _KNOWN_ERRORS as error:
+            category = classify_error(error)
+            message = f"{_CATEGORY_TEXT[category]}: {error}"
+            logger.warning("Content sync from %s failed (%s): %s", self._config.repository_url,
+                           category.value, error)
+            return ContentSyncResult(now, self._current, failure=SyncFailure(category, message))
+        finally:
+            if incoming is not None:
+                incoming.unlink(missing_ok=True)
+
+        if installed is None and self._current is not None:
+            logger.debug("Content version %d is current", self._current.version)
+        return ContentSyncResult(now, self._current, installed=installed)
+
+    def _current_record(self) -> VerifiedRecord | None:
+        # The bundle file is hashed once per process; afterwards only this
+        # object writes the cache, so the record in memory stays right.
+        if not self._current_loaded:
+            try:
+                record = self._store.read_record()
+                if record is not None:
+                    self._store.read_bundle_bytes(record)
+            except RecordError as error:
+                logger.warning("Cached content is unusable and will be downloaded again: %s", error)
+                record = None
+            self._current = record
+            self._current_loaded = True
+        return self._current
+
+    def _update(self, now: datetime, current: VerifiedRecord | None,
+                incoming: Path) -> Bundle | None:
+        updater = self._new_updater(now)
+        updater.refresh()
+        target = updater.get_targetinfo(self._target_path)
+        if target is None:
+            raise ContentSyncError(SyncErrorCategory.INVALID_METADATA,
+                                   f"signed targets metadata lists no {self._target_path}")
+        if target.length > self._config.max_bundle_bytes:
+            raise ContentSyncError(
+                SyncErrorCategory.TOO_LARGE,
+                f"{self._target_path} is {target.length} bytes; sync.max_bundle_bytes allows "
+                f"{self._config.max_bundle_bytes}")
+        sha256 = target.hashes.get("sha256")
+        if sha256 is None:
+            raise ContentSyncError(SyncErrorCategory.INVALID_METADATA,
+                                   f"signed metadata gives no sha256 for {self._target_path}")
+        if current is not None and current.sha256 == sha256 and current.length == target.length:
+            return None
+
+        updater.download_target(target, filepath=str(incoming))
+        with incoming.open("rb") as stream:
+            data = stream.read(target.length + 1)
+        # python-tuf checked the hash on its temporary copy; this checks the file
+        # that gets installed.
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ContentSyncError(SyncErrorCategory.TAMPERED,
+                                   f"{incoming}: bytes on disk do not match the signed sha256")
+
+        source = f"{self._targets_url}{self._target_path} (sha256 {sha256[:12]})"
+        bundle = parse_bundle(data, source)
+        _check_not_older(bundle, sha256, current)
+        record = VerifiedRecord(version=bundle.version, sha256=sha256, length=len(data),
+                                verified_at=now, published_at=bundle.published_at,
+                                expires_at=bundle.expires_at)
+        self._store.install(incoming, record)
+        self._current = record
+        logger.info("Installed verified content version %d (sha256 %s)", bundle.version, sha256)
+        return bundle
+
+    def _new_updater(self, now: datetime) -> Updater:
+        try:
+            with self._trusted_root.open("rb") as stream:
+                root = stream.read(MAX_ROOT_BYTES + 1)
+        except OSError as error:
+            raise ContentSyncError(SyncErrorCategory.CONFIGURATION,
+                                   f"{self._trusted_root}: cannot read the trusted root: "
+                                   f"{error.strerror}") from error
+        if len(root) > MAX_ROOT_BYTES:
+            raise ContentSyncError(SyncErrorCategory.CONFIGURATION,
+                                   f"{self._trusted_root}: larger than {MAX_ROOT_BYTES} bytes")
+
+        max_bytes = max(self._config.max_bundle_bytes, UpdaterConfig().targets_max_length)
+        try:
+            updater = Updater(str(self._store.metadata_dir), self._metadata_url,
+                              target_base_url=self._targets_url,
+                              fetcher=HttpClientFetcher(self._client, max_bytes),
+                              bootstrap=root)
+        except tuf_errors.RepositoryError as error:
+            raise ContentSyncError(SyncErrorCategory.CONFIGURATION,
+                                   f"{self._trusted_root}: not valid root metadata: {error}") \
+                from error
+        _pin_reference_time(updater, now)
+        return updater
+
+
+def _check_not_older(bundle: Bundle, sha256: str, current: VerifiedRecord | None) -> None:
+    """Reject a bundle older than the one in force, even when TUF accepted its metadata.
+
+    TUF's rollback protection rests on the metadata cache; after that cache is
+    wiped, an old but unexpired repository would verify again. The record of
+    the bundle in force still catches it.
+    """
+    if current is None:
+        return
+    if bundle.version < current.version:
+        raise ContentSyncError(SyncErrorCategory.ROLLBACK,
+                               f"bundle version {bundle.version} is older than version "
+                               f"{current.version} in force")
+    if bundle.version == current.version and sha256 != current.sha256:
+        raise ContentSyncError(SyncErrorCategory.ROLLBACK,
+                               f"bundle version {bundle.version} differs from the installed "
+                               "bundle of the same version")
+
+
+def _pin_reference_time(updater: Updater, now: datetime) -> None:
+    # NOTE: python-tuf 7.0.1 has no parameter for the time that metadata expiry
+    # is checked against; TrustedMetadataSet reads the wall clock into
+    # ``reference_time`` when the Updater is built. Setting that private
+    # attribute makes the injected ``now`` decide. If a later release drops
+    # it, expiry falls back to the system clock and the wrong-clock tests fail.
+    trusted_set = getattr(updater, "_trusted_set", None)
+    if trusted_set is None or not hasattr(trusted_set, "reference_time"):
+        logger.warning("python-tuf offers no reference_time; metadata expiry is checked "
+                       "against the system clock")
+        return
+    trusted_set.reference_time = now.astimezone(UTC)
+
+
+def sync_content_once(repo_url: str, root_json: Path, data_dir: Path, *,
+                      now: datetime | None = None) -> ContentSyncResult:
+    """Run one sync cycle against ``repo_url`` with ``root_json`` as the trusted root.
+
+    For the ``kiosk sync --once`` command: the repository host is allowed for
+    this call alone. ``now`` defaults to the system clock.
+    """
+    host = (urlsplit(repo_url).hostname or "").lower()
+    config = SyncConfig(repository_url=repo_url, trusted_root=root_json,
+                        allowed_hosts=(host,) if host else ())
+    with HttpClient(config, USER_AGENT) as client:
+        updater = ContentUpdater(config, data_dir, client)
+        return updater.sync(now or datetime.now(UTC))
+
+
+def describe_sync_result(result: ContentSyncResult) -> str:
+    """Describe a sync result for an operator, in the operator's language."""
+    if result.current is None:
+        in_force = _("No verified content is installed.")
+    else:
+        in_force = _("Content version {version} is in force (verified {verified_at}, "
+                     "expires {expires_at}).").format(
+            version=result.current.version,
+            verified_at=result.current.verified_at.isoformat(timespec="seconds"),
+            expires_at=result.current.expires_at.isoformat(timespec="seconds"))
+    if result.failure is not None:
+        failed = _("Sync failed ({category}): {message}").format(
+            category=result.failure.category.value, message=result.failure.message)
+        return f"{failed}\n{in_force}"
+    if result.changed:
+        return _("Installed new content.") + "\n" + in_force
+    return _("Content is up to date.") + "\n" + in_force
