@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,7 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 # Kivy reads these when it is first imported, which may happen in any test
 # module; keep its config and logs out of the user's home and its argument
 # parser away from pytest's arguments.
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
+if "KIVY_HOME" not in os.environ:
+    _kivy_home = tempfile.mkdtemp(prefix="kiosk-test-kivy-")
+    atexit.register(shutil.rmtree, _kivy_home, True)
+    os.environ["KIVY_HOME"] = _kivy_home
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
