@@ -9,10 +9,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.content.model import Notice
 from kiosk.i18n.gettext import _
 from kiosk.i18n.languages import KIOSK_LANGUAGES
 
@@ -93,6 +96,93 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_feed_source(source: str, language_now: datetime) -> tuple[str, list[Notice]]:
+    """Fetch or read one feed and return its kind and notices; raise on failure."""
+    from kiosk.feeds import parse_feed
+
+    if source.startswith(("http://", "https://")):
+        import tempfile
+
+        from kiosk.config import FeedConfig, SyncConfig
+        from kiosk.sync.cache import FeedCache
+        from kiosk.sync.feeds import FeedSyncer
+        from kiosk.sync.http import USER_AGENT, HttpClient
+
+        host = (urlsplit(source).hostname or "").lower()
+        config = SyncConfig(allowed_hosts=(host,))
+        feed = FeedConfig(id="cli", url=source)
+        with tempfile.TemporaryDirectory() as cache_dir, HttpClient(config, USER_AGENT) as client:
+            result = FeedSyncer(feed, config, client, FeedCache(Path(cache_dir))).sync(language_now)
+        if not result.ok:
+            raise ValueError(result.error or source)
+        return "feed", list(result.notices)
+    path = Path(source)
+    data = path.read_bytes()
+    parsed = parse_feed(data, feed_id=path.stem, source_url=path.resolve().as_uri())
+    return parsed.kind, list(parsed.notices)
+
+
+def _feed_show(args: argparse.Namespace) -> int:
+    from kiosk.feeds import FeedError, format_notices, reconcile_alerts
+
+    now = datetime.now(UTC)
+    if args.at:
+        now = datetime.fromisoformat(args.at)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+    failed = False
+    collected: list[Notice] = []
+    for source in args.sources:
+        print(f"== {source}")
+        try:
+            kind, notices = _read_feed_source(source, now)
+        except (OSError, ValueError, FeedError) as error:
+            print(_("Rejected: {error}").format(error=error))
+            failed = True
+            continue
+        print(_("Format: {kind}, {count} notices").format(kind=kind, count=len(notices)))
+        collected.extend(notices)
+    print(_("== Notices a kiosk shows at {time}").format(time=now.isoformat(timespec="seconds")))
+    print(format_notices(reconcile_alerts(collected, now), args.lang))
+    return 1 if failed else 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    if args.repo or args.root or args.data:
+        if not (args.repo and args.root and args.data):
+            print(_("--repo, --root and --data go together"), file=sys.stderr)
+            return 2
+        from kiosk.sync.content import describe_sync_result, sync_content_once
+
+        result = sync_content_once(args.repo, args.root, args.data)
+        print(describe_sync_result(result))
+        return 0 if result.ok else 1
+
+    config = _load(args)
+    if not (config.sync.feeds or config.sync.repository_url):
+        print(_("Nothing to sync: the configuration lists no feed and no content repository."),
+              file=sys.stderr)
+        return 2
+    from kiosk.sync.worker import create_sync_worker
+
+    bundles: list[int] = []
+    worker = create_sync_worker(config, lambda _notices, _status: None,
+                                lambda bundle: bundles.append(bundle.version))
+    try:
+        status = worker.sync_once()
+    finally:
+        worker.stop()
+    for source in status.sources:
+        outcome = _("failed: {error}").format(error=source.last_error) if source.last_error \
+            else _("ok")
+        print(_("{name} ({kind}) {url}: {outcome}, {count} items").format(
+            name=source.name, kind=source.kind, url=source.url, outcome=outcome,
+            count=source.item_count))
+    if bundles:
+        print(_("Content version in force: {version}").format(version=bundles[-1]))
+    return 1 if status.failing else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description=_("Passenger information kiosk"))
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -120,6 +210,30 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help=_("validate a content bundle file"))
     check.add_argument("path", type=Path, help=_("bundle JSON file"))
     check.set_defaults(handler=_check)
+
+    feed = commands.add_parser("feed", help=_("read official feeds as the kiosk does"))
+    feed_commands = feed.add_subparsers(dest="feed_command", required=True, metavar="ACTION")
+    show = feed_commands.add_parser(
+        "show", help=_("print the notices of feed URLs or files, normalised as the kiosk shows them"))
+    show.add_argument("sources", nargs="+", metavar="URL_OR_FILE",
+                      help=_("CAP, RSS or Atom feed: an http(s) URL or a file"))
+    show.add_argument("--lang", choices=KIOSK_LANGUAGES, default="zh_Hans",
+                      help=_("language to show the notices in"))
+    show.add_argument("--at", default=None, metavar="ISO_TIME",
+                      help=_("show the notices in force at this time (default: now), "
+                             "such as 2026-12-04T08:00:00+08:00"))
+    show.set_defaults(handler=_feed_show)
+
+    sync = commands.add_parser("sync", help=_("sync feeds and signed content once and report"))
+    _config_argument(sync)
+    sync.add_argument("--once", action="store_true", required=True,
+                      help=_("run one sync cycle and exit"))
+    sync.add_argument("--repo", default=None, help=_("signed content repository URL"))
+    sync.add_argument("--root", type=Path, default=None,
+                      help=_("trusted root.json installed with the kiosk"))
+    sync.add_argument("--data", type=Path, default=None,
+                      help=_("kiosk data folder holding the verified content"))
+    sync.set_defaults(handler=_sync)
 
     for register in _extra_commands():
         register(commands)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kiosk.content.model import Notice
+from kiosk.content.model import Bundle, Notice
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class SourceResult:
     not_modified: bool = False
     #: When the source's content was last confirmed current; ``None`` if never.
     confirmed_at: datetime | None = None
+    #: A newly verified content bundle to show in place of the current one.
+    bundle: Bundle | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from kiosk.config import KioskConfig, SyncConfig
-from kiosk.content.model import Notice
+from kiosk.content.model import Bundle, Notice
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.cache import FeedCache
 from kiosk.sync.feeds import FeedSyncer
@@ -88,12 +88,14 @@ class SyncWorker:
                  clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = _utc_now,
                  rng: Callable[[], float] = random.random,
-                 resources: Sequence[Closeable] = ()) -> None:
+                 resources: Sequence[Closeable] = (),
+                 on_bundle: Callable[[Bundle], None] | None = None) -> None:
         names = [source.name for source in sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
         self._config = config
         self._on_update = on_update
+        self._on_bundle = on_bundle
         self._clock = clock
         self._now = now
         self._resources = tuple(resources)
@@ -171,6 +173,7 @@ class SyncWorker:
                 continue
             if result is None:
                 continue
+            self._deliver_bundle(result)
             with self._lock:
                 slot.notices = result.notices
                 slot.status = replace(slot.status, last_success=result.confirmed_at,
@@ -232,6 +235,7 @@ class SyncWorker:
                                   error=f"unexpected error: {type(error).__name__}: {error}",
                                   confirmed_at=slot.status.last_success)
 
+        self._deliver_bundle(result)
         if result.ok:
             slot.backoff.success()
             delay = self._config.interval_s
@@ -254,6 +258,14 @@ class SyncWorker:
                 consecutive_failures=slot.backoff.failures,
                 next_attempt=self._now() + timedelta(seconds=delay),
             )
+
+    def _deliver_bundle(self, result: SourceResult) -> None:
+        if result.bundle is None or self._on_bundle is None:
+            return
+        try:
+            self._on_bundle(result.bundle)
+        except Exception:
+            logger.exception("sync bundle callback failed for version %d", result.bundle.version)
 
     def _snapshot(self) -> SyncStatus:
         return SyncStatus(taken_at=self._now(), sources=tuple(slot.status for slot in self._slots))
@@ -278,9 +290,18 @@ class SyncWorker:
         self._resources = ()
 
 
-def create_sync_worker(config: KioskConfig, on_update: UpdateCallback) -> SyncWorker:
-    """Build the worker for the configured feeds, with its HTTP client and feed cache."""
+def create_sync_worker(config: KioskConfig, on_update: UpdateCallback,
+                       on_bundle: Callable[[Bundle], None] | None = None) -> SyncWorker:
+    """Build the worker for the configured feeds and signed content repository.
+
+    ``on_bundle`` receives each newly verified bundle, and the cached one at start-up.
+    """
     client = HttpClient(config.sync, USER_AGENT)
     cache = FeedCache(config.data_dir / "feeds")
-    sources = [FeedSyncer(feed, config.sync, client, cache) for feed in config.sync.feeds]
-    return SyncWorker(sources, config.sync, on_update, resources=[client])
+    sources: list[Source] = [FeedSyncer(feed, config.sync, client, cache)
+                             for feed in config.sync.feeds]
+    if config.sync.repository_url:
+        from kiosk.sync.content_source import ContentSource
+
+        sources.insert(0, ContentSource(config.sync, config.data_dir, client))
+    return SyncWorker(sources, config.sync, on_update, resources=[client], on_bundle=on_bundle)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -23,6 +23,7 @@ from kiosk.content.model import Bundle, Notice
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
 from kiosk.ui.idle import IdleWatcher
+from kiosk.ui.maintenance import PinGate, SecretGesture
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
 from kiosk.ui.theme import DEFAULT_PALETTE, Metrics
@@ -33,7 +34,20 @@ logger = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 
 #: Screen names and their classes, in kv load order.
-SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice")
+SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice", "takeover",
+           "pin", "maintenance")
+#: Screens of the staff; an alert never takes over while staff work on them.
+STAFF_SCREENS = frozenset({"pin", "maintenance"})
+
+
+class SyncWorkerLike(Protocol):
+    """What the app needs of the background sync worker."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> object: ...
+
+    def sync_now(self) -> None: ...
 
 
 class KioskRoot(BoxLayout):  # type: ignore[misc]
@@ -57,14 +71,18 @@ def load_kv_files() -> None:
 def _screen_classes() -> dict[str, type[KioskScreen]]:
     from kiosk.ui.screens.home import HomeScreen
     from kiosk.ui.screens.hotlines import HotlinesScreen
+    from kiosk.ui.screens.maintenance import MaintenanceScreen
     from kiosk.ui.screens.notice import NoticeScreen
     from kiosk.ui.screens.notices import NoticesScreen
+    from kiosk.ui.screens.pin import PinScreen
     from kiosk.ui.screens.risk import RiskScreen
     from kiosk.ui.screens.rules import RulesScreen
     from kiosk.ui.screens.symptoms import SymptomsScreen
+    from kiosk.ui.screens.takeover import TakeoverScreen
     return {"home": HomeScreen, "rules": RulesScreen, "symptoms": SymptomsScreen,
             "risk": RiskScreen, "hotlines": HotlinesScreen, "notices": NoticesScreen,
-            "notice": NoticeScreen}
+            "notice": NoticeScreen, "takeover": TakeoverScreen, "pin": PinScreen,
+            "maintenance": MaintenanceScreen}
 
 
 class KioskApp(App):  # type: ignore[misc]
@@ -80,11 +98,16 @@ class KioskApp(App):  # type: ignore[misc]
         self.title = "Passenger information"
         self.kiosk_config = config
         self.zone = zone
-        self.metrics = Metrics.for_display(config.display, config.touch_target_mm)
+        self.metrics = Metrics.for_display(config.display, config.touch_target_mm,
+                                           config.qr_module_mm)
         self.tr = Translator(config.default_language)
         self.state = ContentState(bundle, config.site_id, now, language=config.default_language)
         self.tr.bind(language=self.state.setter("language"))
         self.idle = IdleWatcher(config.idle_timeout_s, self.reset_to_home, clock=monotonic)
+        self.pin_gate = PinGate(config.maintenance_pin_hash, clock=monotonic)
+        self._gesture = SecretGesture(clock=monotonic)
+        self._dismissed_alerts: set[str] = set()
+        self.worker: SyncWorkerLike | None = None
         self._on_ready = on_ready
         self._last_minute: tuple[int, int] | None = None
 
@@ -105,22 +128,49 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.bind(language=languages.setter("current"))
 
         self.tr.bind(language=self._update_chrome)
-        self.state.bind(selection=self._update_chrome)
+        self.state.bind(selection=self._update_chrome, sync_status=self._update_chrome)
+        self.state.bind(selection=self._check_takeover)
         Window.bind(on_touch_down=self.idle.touched, on_request_close=self._refuse_close,
                     on_keyboard=self._swallow_keys)
         Clock.schedule_interval(self._tick, 1.0)
         Clock.schedule_interval(self.idle.check, 1.0)
         return root
 
+    def attach_worker(self, worker: SyncWorkerLike) -> None:
+        """Use ``worker`` for background sync; it is started with the app and stopped with it."""
+        self.worker = worker
+
+    def deliver_sync(self, notices: tuple[Notice, ...], status: Any) -> None:
+        """Take a sync result from the worker thread onto the UI thread."""
+        def apply(_dt: float) -> None:
+            self.state.sync_status = status
+            self.state.set_feed_notices(notices)
+        Clock.schedule_once(apply, 0)
+
+    def deliver_bundle(self, bundle: Bundle) -> None:
+        """Take a newly verified bundle from the worker thread onto the UI thread."""
+        def apply(_dt: float) -> None:
+            if bundle.version != self.state.bundle.version or bundle.sample != self.state.bundle.sample:
+                logger.info("Showing content version %d", bundle.version)
+                self.state.bundle = bundle
+        Clock.schedule_once(apply, 0)
+
     def on_start(self) -> None:
         self._update_chrome()
         manager = self.root.ids.screens
         manager.current_screen.rebuild()
+        self._check_takeover()
+        if self.worker is not None:
+            self.worker.start()
         logger.info("Kiosk %s started: site %r, content version %s", __version__,
                     self.kiosk_config.site_id, self.state.bundle.version)
         if self._on_ready is not None:
             # Two frames later the first screen is fully laid out and drawn.
             Clock.schedule_once(lambda _dt: self._on_ready(self), 0.3)  # type: ignore[misc]
+
+    def on_stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
 
     # -- lockdown -------------------------------------------------------
 
@@ -160,11 +210,43 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.language = language
 
     def reset_to_home(self) -> None:
-        """Forget everything a passenger did: home screen, default language, no state."""
+        """Forget everything a passenger did: home screen, default language, no state.
+
+        A dismissed emergency alert takes over again after the reset.
+        """
         for screen in self.screens.screens:
             screen.reset()
+        self._dismissed_alerts.clear()
         self.tr.language = self.kiosk_config.default_language
         self.go_home()
+        self._check_takeover()
+
+    def dismiss_takeover(self) -> None:
+        notice = self.state.selection.takeover_notice if self.state.selection else None
+        if notice is not None:
+            self._dismissed_alerts.add(notice.id)
+        self.go_home()
+
+    def _check_takeover(self, *_args: Any) -> None:
+        if self.root is None or self.state.selection is None:
+            return
+        notice = self.state.selection.takeover_notice
+        current = self.screens.current
+        if notice is None or notice.id in self._dismissed_alerts:
+            if current == "takeover":
+                self.go_home()
+            return
+        if current not in STAFF_SCREENS:
+            self.show("takeover")
+
+    def clock_tapped(self) -> None:
+        """Count taps on the header clock; the staff gesture opens the PIN pad."""
+        if self._gesture.tapped() and self.pin_gate.enabled:
+            self.show("pin")
+
+    def sync_now(self) -> None:
+        if self.worker is not None:
+            self.worker.sync_now()
 
     # -- text helpers shared by screens ---------------------------------
 
@@ -173,6 +255,12 @@ class KioskApp(App):  # type: ignore[misc]
         if notice.severity.name == "URGENT":
             return self.tr._("Urgent: {title}").format(title=title)
         return title
+
+    def _sync_is_stale(self) -> bool:
+        status = self.state.sync_status
+        if status is None or not status.sources:
+            return False
+        return bool(status.stale_sources(self.state.now(), self.kiosk_config.sync.stale_after_s))
 
     # -- periodic -------------------------------------------------------
 
@@ -204,7 +292,7 @@ class KioskApp(App):  # type: ignore[misc]
             header.site_name = self.tr._("Passenger information")
         self._update_clock(self.state.now())
         root.ids.banners.sample = bundle.sample
-        root.ids.banners.out_of_date = selection.stale
+        root.ids.banners.out_of_date = selection.stale or self._sync_is_stale()
         footer = root.ids.footer
         footer.issuer = resolve_text(bundle.issuer, language, bundle.default_language).text
         footer.version_text = self.tr._("Content version {version}, updated {time}").format(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 
@@ -17,6 +18,10 @@ class Header(BoxLayout):  # type: ignore[misc]
 
     date_text = StringProperty("")
     """Today's date with the weekday, formatted for the current language."""
+
+
+class TapArea(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+    """An area that reacts to taps but does not look like a button (the staff gesture)."""
 
 
 class Banners(BoxLayout):  # type: ignore[misc]

@@ -108,10 +108,15 @@ def build_app(config: KioskConfig, bundle: Bundle, *,
 
 
 def run(config: KioskConfig, windowed: bool = False) -> None:
-    """Run the kiosk until the process is stopped."""
+    """Run the kiosk until the process is stopped, syncing in the background if configured."""
     configure_kivy(config, windowed=windowed)
     bundle = load_start_bundle(config)
-    build_app(config, bundle).run()
+    app = build_app(config, bundle)
+    if config.sync.feeds or config.sync.repository_url:
+        from kiosk.sync.worker import create_sync_worker
+
+        app.attach_worker(create_sync_worker(config, app.deliver_sync, app.deliver_bundle))
+    app.run()
 
 
 def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,

@@ -62,13 +62,21 @@ class Metrics:
     scale: float
     px_per_mm: float
     touch_target_mm: float
+    qr_module_mm: float = 1.2
 
     @classmethod
-    def for_display(cls, display: DisplayConfig, touch_target_mm: float = 15.0) -> Metrics:
+    def for_display(cls, display: DisplayConfig, touch_target_mm: float = 15.0,
+                    qr_module_mm: float = 1.2) -> Metrics:
         short_side = min(display.width_px, display.height_px)
         diagonal_px = math.hypot(display.width_px, display.height_px)
         px_per_mm = diagonal_px / (display.diagonal_in * 25.4)
-        return cls(scale=short_side / 1080, px_per_mm=px_per_mm, touch_target_mm=touch_target_mm)
+        return cls(scale=short_side / 1080, px_per_mm=px_per_mm, touch_target_mm=touch_target_mm,
+                   qr_module_mm=qr_module_mm)
+
+    @property
+    def qr_module(self) -> float:
+        """Pixels per QR module: the configured millimetres, and never under 3 pixels."""
+        return max(round(self.mm(self.qr_module_mm)), 3)
 
     def px(self, design_px: float) -> float:
         """Scale a size given for a 1080 px wide portrait screen."""

@@ -32,4 +32,5 @@ class NoticeScreen(ListingScreen):
         if notice.instruction:
             body = f"{body}\n\n{self.text(notice.instruction)}"
         return [text_card(self.app.notice_heading(notice), body, notice_lines(self, notice),
-                          accent=severity_colour(self, notice))]
+                          accent=severity_colour(self, notice), qr=notice.source_url,
+                          qr_caption=self.app.tr._("Scan to open the official source"))]

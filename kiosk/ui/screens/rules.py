@@ -15,7 +15,6 @@ class RulesScreen(ListingScreen):
     def cards(self, selection: Selection) -> list[Widget]:
         tr = self.app.tr
         return [text_card(self.text(rule.title), self.text(rule.body),
-                          [tr._("Source: {link}").format(link=rule.source_url)]
-                          if rule.source_url else None,
-                          accent=self.app.palette.accent)
+                          accent=self.app.palette.accent, qr=rule.source_url,
+                          qr_caption=tr._("Scan to open the official source"))
                 for rule in selection.travel_rules]

@@ -7,9 +7,13 @@ from typing import Any
 
 from kivy.app import App
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.content.links import qr_link
 
 from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets.common import Card, RiskBadge, TapCard
+from kiosk.ui.widgets.qr import QrCode
 from kiosk.ui.widgets.text import KioskLabel
 
 
@@ -29,13 +33,19 @@ def paragraph(text: str, **kwargs: Any) -> KioskLabel:
 
 def small(text: str, **kwargs: Any) -> KioskLabel:
     app = _app()
-    return KioskLabel(plain=text, font_size=app.metrics.font_small,
-                      color=hex_colour(app.palette.muted_text), **kwargs)
+    kwargs.setdefault("font_size", app.metrics.font_small)
+    kwargs.setdefault("color", hex_colour(app.palette.muted_text))
+    return KioskLabel(plain=text, **kwargs)
 
 
 def text_card(title: str, body: str, extra: list[str] | None = None,
-              accent: str | None = None, on_tap: Callable[[], None] | None = None) -> Card:
-    """A card with a bold title, a body and optional small lines under it."""
+              accent: str | None = None, on_tap: Callable[[], None] | None = None,
+              qr: str | None = None, qr_caption: str = "") -> Card:
+    """A card with a bold title, a body, optional small lines and an optional QR code.
+
+    The QR code appears only for a link that ``qr_link`` accepts, with its
+    caption and the link text beside it so the passenger can also type it.
+    """
     app = _app()
     card: Card = TapCard() if on_tap else Card()
     card.background_color = hex_colour(app.palette.surface)
@@ -46,9 +56,26 @@ def text_card(title: str, body: str, extra: list[str] | None = None,
         card.add_widget(paragraph(body))
     for line in extra or []:
         card.add_widget(small(line))
+    link = qr_link(qr)
+    if link is not None:
+        card.add_widget(qr_row(link, qr_caption))
     if on_tap is not None:
         card.bind(on_release=lambda *_: on_tap())
     return card
+
+
+def qr_row(link: str, caption: str) -> BoxLayout:
+    """A QR code with its caption and the link text beside it."""
+    app = _app()
+    code = QrCode(link=link, module_px=app.metrics.qr_module)
+    row = BoxLayout(size_hint_y=None, height=code.height, spacing=app.metrics.px(24))
+    text = BoxLayout(orientation="vertical")
+    text.add_widget(small(caption))
+    text.add_widget(small(link.removeprefix("tel:")))
+    text.add_widget(Widget())
+    row.add_widget(code)
+    row.add_widget(text)
+    return row
 
 
 def risk_card(colour: str, label: str, criteria: str, advice: str,

@@ -13,6 +13,7 @@ Kivy's layout loop.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from kivy.app import App
@@ -27,6 +28,13 @@ from kiosk.i18n.shaping import clean_text, layout_rtl
 
 _ALIGN = {"start": "left", "center": "center", "end": "right"}
 _MIRRORED = {"left": "right", "right": "left", "center": "center"}
+
+
+@lru_cache(maxsize=4096)
+def _text_width(font_name: str, font_size: float, text: str) -> float:
+    core = CoreLabel(text=text, font_name=font_name, font_size=font_size)
+    width: float = core.get_extents(text)[0]
+    return width
 
 
 class KioskLabel(Label):  # type: ignore[misc]
@@ -87,9 +95,7 @@ class KioskLabel(Label):  # type: ignore[misc]
             self.text_size = (self.width, self.height)
 
     def _measure(self, fragment: str) -> float:
-        core = CoreLabel(text=fragment, font_name=self.font_name, font_size=self.font_size)
-        width: float = core.get_extents(fragment)[0]
-        return width
+        return _text_width(self.font_name, self.font_size, fragment)
 
     def _relayout(self, *_args: Any) -> None:
         text = clean_text(self.plain)

@@ -1,0 +1,29 @@
+"""A full-screen alert for Extreme or Severe alerts that need Immediate action."""
+
+from __future__ import annotations
+
+from kivy.uix.widget import Widget
+
+from kiosk.content.selection import Selection
+from kiosk.ui.screens.listing import ListingScreen
+from kiosk.ui.screens.notices import notice_lines
+from kiosk.ui.widgets.cards import heading, paragraph, small
+
+
+class TakeoverScreen(ListingScreen):
+    """The alert that takes over the kiosk; the app shows it and takes it away."""
+
+    def cards(self, selection: Selection) -> list[Widget]:
+        notice = selection.takeover_notice
+        if notice is None:
+            return []
+        white = (1, 1, 1, 1)
+        widgets: list[Widget] = [heading(self.text(notice.title), color=white,
+                                         font_size=self.app.metrics.px(64))]
+        if notice.alert is not None and notice.alert.area:
+            widgets.append(paragraph(self.text(notice.alert.area), color=white, bold=True))
+        widgets.append(paragraph(self.text(notice.body), color=white))
+        if notice.instruction:
+            widgets.append(paragraph(self.text(notice.instruction), color=white, bold=True))
+        widgets.extend(small(line, color=white) for line in notice_lines(self, notice))
+        return widgets

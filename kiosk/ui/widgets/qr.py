@@ -1,0 +1,53 @@
+"""A QR code drawn from a link, one texture pixel per module, scaled without smoothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from kivy.graphics.texture import Texture
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.image import Image
+
+from kiosk.content.links import qr_link
+
+#: Light modules around the code, as the QR specification requires.
+QUIET_ZONE_MODULES = 4
+
+
+class QrCode(Image):  # type: ignore[misc]
+    """Shows ``link`` as a QR code; a link that may not be encoded shows nothing."""
+
+    link = StringProperty("")
+    """The http(s) or tel: link to encode."""
+
+    module_px = NumericProperty(8)
+    """Size of one module on screen, in pixels."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fit_mode = "contain"
+        self.fbind("link", self._render)
+        self.fbind("module_px", self._render)
+        self._render()
+
+    def _render(self, *_args: Any) -> None:
+        link = qr_link(self.link)
+        if link is None:
+            self.texture = None
+            self.size = (0, 0)
+            self.opacity = 0
+            return
+        code = segno.make(link, error="m", micro=False)
+        rows = [list(row) for row in code.matrix_iter(scale=1, border=QUIET_ZONE_MODULES)]
+        side = len(rows)
+        # Kivy textures start at the bottom row, so rows are written bottom-up.
+        pixels = bytes(0 if dark else 255 for row in reversed(rows) for dark in row)
+        texture = Texture.create(size=(side, side), colorfmt="luminance")
+        texture.blit_buffer(pixels, colorfmt="luminance", bufferfmt="ubyte")
+        texture.mag_filter = "nearest"
+        texture.min_filter = "nearest"
+        self.texture = texture
+        self.size_hint = (None, None)
+        self.size = (side * self.module_px, side * self.module_px)
+        self.opacity = 1
