@@ -1,6 +1,7 @@
 """Babel extractor for translatable strings in Kivy kv files.
 
-kv files call the translator as ``app.tr._("Text")``. Babel's Python
+kv files call the translator's ``_`` method with one string literal, for
+example ``text: app.tr._`` followed by the literal in brackets. Babel's Python
 extractor cannot read kv syntax, so this scans each line for calls to ``_``
 with a single string literal. The mapping in ``locales/babel.cfg`` wires it in.
 """
