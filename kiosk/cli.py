@@ -75,7 +75,12 @@ def _screenshot(args: argparse.Namespace) -> int:
         return _rerun_under_xvfb(config, args.argv)
     from kiosk.ui.launch import take_screenshot
 
-    out = take_screenshot(config, args.screen, args.lang, args.out, notice_id=args.notice)
+    at = datetime.fromisoformat(args.at) if args.at else None
+    if at is not None and at.tzinfo is None:
+        print(_("--at needs a time with an offset, such as 2026-12-04T08:00:00+08:00"),
+              file=sys.stderr)
+        return 2
+    out = take_screenshot(config, args.screen, args.lang, args.out, notice_id=args.notice, at=at)
     print(_("Screenshot saved to {path}").format(path=out))
     return 0
 
@@ -88,8 +93,8 @@ def _check(args: argparse.Namespace) -> int:
     except ContentError as error:
         print(_("Invalid bundle: {error}").format(error=error), file=sys.stderr)
         return 1
-    print(_("{path}: valid bundle, version {version}, {notices} notices, {rules} travel rules, "
-            "{hotlines} hotlines").format(path=args.path, version=bundle.version,
+    print(_("{path}: valid bundle, version {version}. Notices: {notices}, travel rules: {rules}, "
+            "hotlines: {hotlines}").format(path=args.path, version=bundle.version,
                                           notices=len(bundle.notices),
                                           rules=len(bundle.travel_rules),
                                           hotlines=len(bundle.hotlines)))
@@ -140,7 +145,7 @@ def _feed_show(args: argparse.Namespace) -> int:
             print(_("Rejected: {error}").format(error=error))
             failed = True
             continue
-        print(_("Format: {kind}, {count} notices").format(kind=kind, count=len(notices)))
+        print(_("Format: {kind}. Notices: {count}").format(kind=kind, count=len(notices)))
         collected.extend(notices)
     print(_("== Notices a kiosk shows at {time}").format(time=now.isoformat(timespec="seconds")))
     print(format_notices(reconcile_alerts(collected, now), args.lang))
@@ -150,7 +155,7 @@ def _feed_show(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     if args.repo or args.root or args.data:
         if not (args.repo and args.root and args.data):
-            print(_("--repo, --root and --data go together"), file=sys.stderr)
+            print(_("--repo, --root and --data must be given together"), file=sys.stderr)
             return 2
         from kiosk.sync.content import describe_sync_result, sync_content_once
 
@@ -175,7 +180,7 @@ def _sync(args: argparse.Namespace) -> int:
     for source in status.sources:
         outcome = _("failed: {error}").format(error=source.last_error) if source.last_error \
             else _("ok")
-        print(_("{name} ({kind}) {url}: {outcome}, {count} items").format(
+        print(_("{name} ({kind}) {url}: {outcome}. Items: {count}").format(
             name=source.name, kind=source.kind, url=source.url, outcome=outcome,
             count=source.item_count))
     if bundles:
@@ -188,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     parser.add_argument("--log-level", default=os.environ.get("KIOSK_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help=_("how much to log to standard error"))
+                        help=_("minimum level of log messages written to standard error"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help=_("start the kiosk"))
@@ -203,8 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--lang", choices=KIOSK_LANGUAGES, default="zh_Hans",
                       help=_("language to render in"))
     shot.add_argument("--notice", default=None,
-                      help=_("id of the notice for --screen notice (default: the first)"))
+                      help=_("id of the notice for --screen notice (default: the first notice in force)"))
     shot.add_argument("--out", type=Path, required=True, help=_("PNG file to write"))
+    shot.add_argument("--at", default=None, metavar="ISO_TIME",
+                      help=_("set the kiosk clock to this time, such as 2026-12-04T08:00:00+08:00 "
+                             "(default: now)"))
     shot.set_defaults(handler=_screenshot)
 
     check = commands.add_parser("check", help=_("validate a content bundle file"))

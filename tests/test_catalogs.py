@@ -71,7 +71,8 @@ def test_compiled_catalog_matches_source(language):
 
 def test_template_is_up_to_date_with_sources(template):
     """Every _("...") literal in kiosk/ is in the template, so nothing escapes translation."""
-    call = re.compile(r"""(?<![\w])_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*[,)]""")
+    call = re.compile(
+        r"""(?<![\w])(?:_|N_|message)\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*[,)]""")
     kiosk = Path(__file__).resolve().parents[1] / "kiosk"
     known = {message.id for message in template}
     for path in [*kiosk.rglob("*.py"), *kiosk.rglob("*.kv")]:

@@ -16,6 +16,11 @@ logger = logging.getLogger(__name__)
 DOMAIN = "kiosk"
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark ``message`` for extraction into the catalogs; it is translated where it is shown."""
+    return message
+
+
 def locale_dir() -> Path:
     """Return the folder of compiled catalogs: ``KIOSK_LOCALES`` or ``locales/`` beside ``kiosk/``."""
     override = os.environ.get("KIOSK_LOCALES")

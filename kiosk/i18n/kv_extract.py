@@ -18,7 +18,7 @@ _CALL = re.compile(r"""(?<![\w.])(?:[\w.]+\.)?_\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\
 
 def extract_kv(fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str],
                options: Mapping[str, Any]) -> Iterator[tuple[int, str, str, list[str]]]:
-    """Yield ``(line number, function, message, comments)`` for each ``_("...")`` call."""
+    """Yield ``(line number, function, message, comments)`` for each call of ``_``."""
     encoding = options.get("encoding", "utf-8")
     for number, raw in enumerate(fileobj, start=1):
         line = raw.decode(encoding)

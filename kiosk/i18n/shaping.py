@@ -13,7 +13,9 @@ import unicodedata
 from collections.abc import Callable
 
 import arabic_reshaper
-from bidi import get_display
+# The pure-Python algorithm module mirrors brackets (rule L4 of UAX #9); the
+# Rust-backed bidi.get_display of python-bidi 0.6 leaves "(" and ")" unmirrored.
+from bidi.algorithm import get_display
 
 #: Bidi embedding and override controls. Content may not reorder the screen
 #: with them; they are removed before shaping.
@@ -79,8 +81,18 @@ def layout_rtl(text: str, max_width: float, measure: Callable[[str], float]) -> 
     applied to the shaped form, because Arabic presentation forms differ in
     width from the logical letters.
     """
+    # Arabic letters join only within a word, so a line's shaped width is the
+    # sum of its words' widths; caching per word keeps relayout cheap.
+    widths: dict[str, float] = {}
+
+    def word_width(word: str) -> float:
+        if word not in widths:
+            widths[word] = measure(visual_line(word, rtl=True)) if word.strip() else \
+                measure("x" + word + "x") - measure("xx")
+        return widths[word]
+
     def shaped_width(fragment: str) -> float:
-        return measure(visual_line(fragment, rtl=True))
+        return sum(word_width(piece) for piece in _BREAK_AFTER.split(fragment) if piece)
 
     visual: list[str] = []
     for paragraph in text.split("\n"):

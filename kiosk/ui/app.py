@@ -26,7 +26,7 @@ from kiosk.ui.idle import IdleWatcher
 from kiosk.ui.maintenance import PinGate, SecretGesture
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
-from kiosk.ui.theme import DEFAULT_PALETTE, Metrics
+from kiosk.ui.theme import DEFAULT_PALETTE, Metrics, hex_colour
 from kiosk.ui.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -101,8 +101,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.metrics = Metrics.for_display(config.display, config.touch_target_mm,
                                            config.qr_module_mm)
         self.tr = Translator(config.default_language)
-        self.state = ContentState(bundle, config.site_id, now, language=config.default_language)
-        self.tr.bind(language=self.state.setter("language"))
+        self.state = ContentState(bundle, config.site_id, now)
         self.idle = IdleWatcher(config.idle_timeout_s, self.reset_to_home, clock=monotonic)
         self.pin_gate = PinGate(config.maintenance_pin_hash, clock=monotonic)
         self._gesture = SecretGesture(clock=monotonic)
@@ -115,6 +114,10 @@ class KioskApp(App):  # type: ignore[misc]
 
     def build(self) -> KioskRoot:
         load_kv_files()
+        # The window's clear colour is the page background: a full-window
+        # rectangle would cost a whole extra pass over every pixel per frame.
+        self.bind(palette=self._apply_background)
+        self._apply_background()
         root = KioskRoot()
         manager: ScreenManager = root.ids.screens
         manager.transition = NoTransition()
@@ -171,6 +174,9 @@ class KioskApp(App):  # type: ignore[misc]
     def on_stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+
+    def _apply_background(self, *_args: Any) -> None:
+        Window.clearcolor = hex_colour(self.palette.background)
 
     # -- lockdown -------------------------------------------------------
 
@@ -247,14 +253,6 @@ class KioskApp(App):  # type: ignore[misc]
     def sync_now(self) -> None:
         if self.worker is not None:
             self.worker.sync_now()
-
-    # -- text helpers shared by screens ---------------------------------
-
-    def notice_heading(self, notice: Notice) -> str:
-        title = resolve_text(notice.title, self.tr.language, self.state.bundle.default_language).text
-        if notice.severity.name == "URGENT":
-            return self.tr._("Urgent: {title}").format(title=title)
-        return title
 
     def _sync_is_stale(self) -> bool:
         status = self.state.sync_status

@@ -120,17 +120,36 @@ def run(config: KioskConfig, windowed: bool = False) -> None:
 
 
 def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
-                    notice_id: str | None = None,
+                    notice_id: str | None = None, at: datetime | None = None,
                     prepare: Callable[[KioskApp], None] | None = None) -> Path:
-    """Render one screen in one language in a real window and save it as PNG."""
+    """Render one screen in one language in a real window and save it as PNG.
+
+    Configured feeds and the content repository are synced once first, so the
+    picture shows what a running kiosk would. ``at`` sets the kiosk's clock.
+    """
     configure_kivy(config, windowed=True)
+    now = (lambda: at) if at is not None else (lambda: datetime.now(timezone.utc))
     bundle = load_start_bundle(config)
+    synced: dict[str, Any] = {}
+    if config.sync.feeds or config.sync.repository_url:
+        from kiosk.sync.worker import create_sync_worker
+
+        def keep(notices: tuple[Any, ...], status: Any) -> None:
+            synced["notices"], synced["status"] = notices, status
+
+        worker = create_sync_worker(config, keep, lambda new: synced.__setitem__("bundle", new))
+        worker.sync_once()
+        worker.stop()
+        bundle = synced.get("bundle", bundle)
     result: dict[str, Any] = {}
 
     def capture(app: KioskApp) -> None:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
+        if "status" in synced:
+            app.state.sync_status = synced["status"]
+            app.state.set_feed_notices(synced["notices"])
         if prepare is not None:
             prepare(app)
         app.switch_language(language)
@@ -152,7 +171,7 @@ def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
         # Let layout settle over a few frames before reading the framebuffer.
         Clock.schedule_once(save, 0.5)
 
-    build_app(config, bundle, on_ready=capture).run()
+    build_app(config, bundle, now=now, on_ready=capture).run()
     if not out.exists():
         raise RuntimeError(f"screenshot was not written to {out}")
     return out

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from kivy.event import EventDispatcher
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import ObjectProperty
 
 from kiosk.content.model import Bundle, Notice
 from kiosk.content.selection import Selection, select_content
@@ -17,7 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 class ContentState(EventDispatcher):  # type: ignore[misc]
-    """The content on screen, recomputed when content arrives or the minute changes."""
+    """The content on screen, recomputed when content arrives or the minute changes.
+
+    The selection does not depend on the language on screen: texts are
+    resolved to a language only when a label draws them.
+    """
 
     bundle = ObjectProperty(None)
     """The bundle in force."""
@@ -27,9 +31,6 @@ class ContentState(EventDispatcher):  # type: ignore[misc]
 
     sync_status = ObjectProperty(None, allownone=True)
     """Latest status snapshot from the sync worker; None before the first sync."""
-
-    language = StringProperty("zh_Hans")
-    """Language on screen now; bound to the translator by the app."""
 
     selection = ObjectProperty(None, allownone=True)
     """Items in force now for this site; recomputed, never set by screens."""
@@ -41,7 +42,6 @@ class ContentState(EventDispatcher):  # type: ignore[misc]
         super().__init__(bundle=bundle, **kwargs)
         self.fbind("bundle", self._reselect)
         self.fbind("feed_notices", self._reselect)
-        self.fbind("language", self._reselect)
         self._reselect()
 
     @property
@@ -60,7 +60,8 @@ class ContentState(EventDispatcher):  # type: ignore[misc]
 
     def _reselect(self, *_args: Any) -> None:
         selection: Selection = select_content(self.bundle, self._now(), self._site_id or None,
-                                              self.language, extra_notices=self.feed_notices)
+                                              self.bundle.default_language,
+                                              extra_notices=self.feed_notices)
         if self.selection is None or _differs(self.selection, selection):
             self.selection = selection
 
@@ -68,7 +69,7 @@ class ContentState(EventDispatcher):  # type: ignore[misc]
 def _differs(old: Selection, new: Selection) -> bool:
     # The moment changes on every call; a new selection that only moved in
     # time need not rebuild the screens.
-    return (old.language, old.notices, old.travel_rules, old.symptoms, old.hotlines, old.risk_levels,
+    return (old.notices, old.travel_rules, old.symptoms, old.hotlines, old.risk_levels,
             old.stale, old.clock, old.site) != (
-        new.language, new.notices, new.travel_rules, new.symptoms, new.hotlines, new.risk_levels,
+        new.notices, new.travel_rules, new.symptoms, new.hotlines, new.risk_levels,
         new.stale, new.clock, new.site)

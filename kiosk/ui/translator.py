@@ -61,6 +61,11 @@ class Translator(EventDispatcher):  # type: ignore[misc]
         translated: str = self.catalog(self.language).gettext(message)
         return translated
 
+    def gettext_in(self, language: str, message: str) -> str:
+        """Translate ``message`` into ``language``, whatever language is on screen."""
+        translated: str = self.catalog(language).gettext(message)
+        return translated
+
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         translated: str = self.catalog(self.language).ngettext(singular, plural, count)
         return translated

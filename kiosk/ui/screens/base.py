@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -11,14 +12,17 @@ from kivy.uix.screenmanager import Screen
 from kiosk.content.model import LocalizedText
 from kiosk.content.selection import Selection
 from kiosk.i18n.languages import resolve_text
+from kiosk.ui.widgets.text import KioskLabel
 
 
 class KioskScreen(Screen):  # type: ignore[misc]
     """A screen whose widgets are built from the current selection and language.
 
     Subclasses implement ``populate``. It runs when the screen is about to be
-    shown and again while it is shown whenever the content or language changes,
-    so hidden screens cost nothing on a language switch.
+    shown and again while it is shown whenever the content changes. A language
+    switch does not rebuild anything: labels built from ``localized`` and
+    ``message`` texts re-render themselves, and those of hidden screens wait
+    until their screen is shown again.
     """
 
     title_msgid = StringProperty("")
@@ -31,7 +35,6 @@ class KioskScreen(Screen):  # type: ignore[misc]
         super().__init__(**kwargs)
         app = App.get_running_app()
         app.state.fbind("selection", self._invalidate)
-        app.tr.fbind("language", self._invalidate)
 
     @property
     def app(self) -> Any:
@@ -47,6 +50,24 @@ class KioskScreen(Screen):  # type: ignore[misc]
         bundle = self.app.state.bundle
         return resolve_text(value, self.language, bundle.default_language).text
 
+    def localized(self, value: LocalizedText) -> Callable[[str], str]:
+        """Return a text source that resolves ``value`` in whatever language is on screen."""
+        default = self.app.state.bundle.default_language
+        return lambda language: resolve_text(value, language, default).text
+
+    def message(self, msgid: str, **fields: Any) -> Callable[[str], str]:
+        """Return a text source that translates ``msgid`` and fills its placeholders.
+
+        A field may itself be a text source; it is resolved in the same language.
+        """
+        translator = self.app.tr
+
+        def render(language: str) -> str:
+            values = {name: value(language) if callable(value) else value
+                      for name, value in fields.items()}
+            return translator.gettext_in(language, msgid).format(**values)
+        return render
+
     def _invalidate(self, *_args: Any) -> None:
         self.is_stale = True
         if self.manager is not None and self.manager.current_screen is self:
@@ -55,6 +76,9 @@ class KioskScreen(Screen):  # type: ignore[misc]
     def on_pre_enter(self, *_args: Any) -> None:
         if self.is_stale:
             self.rebuild()
+        for widget in self.walk(restrict=True):
+            if isinstance(widget, KioskLabel):
+                widget.refresh()
 
     def rebuild(self) -> None:
         selection = self.app.state.selection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk.content.selection import Selection
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.notices import notice_heading
 from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets.cards import text_card
 
@@ -17,11 +18,11 @@ class HomeScreen(KioskScreen):
     def populate(self, selection: Selection) -> None:
         box = self.ids.urgent
         box.clear_widgets()
-        tr = self.app.tr
         for notice in selection.urgent_notices[:MAX_HOME_URGENT]:
             card = text_card(
-                tr._("Urgent: {title}").format(title=self.text(notice.title)),
-                self.text(notice.body),
+                notice_heading(self, notice),
+                None,
+                [self.message("Tap for details")],
                 accent=self.app.palette.urgent,
                 on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id),
             )

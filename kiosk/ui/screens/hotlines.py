@@ -14,11 +14,11 @@ class HotlinesScreen(ListingScreen):
     """One card per hotline, the number as the title."""
 
     def cards(self, selection: Selection) -> list[Widget]:
-        tr = self.app.tr
         return [text_card(
-                    tr._("{number} · {name}").format(number=line.number, name=self.text(line.name)),
-                    self.text(line.scope),
-                    [tr._("Hours: {hours}").format(hours=self.text(line.hours))],
+                    self.message("{number} · {name}", number=line.number,
+                                 name=self.localized(line.name)),
+                    self.localized(line.scope),
+                    [self.message("Hours: {hours}", hours=self.localized(line.hours))],
                     accent=self.app.palette.accent, qr=tel_link(line.number),
-                    qr_caption=tr._("Scan to call from your phone"))
+                    qr_caption=self.message("Scan to call from your phone"))
                 for line in selection.hotlines]

@@ -17,7 +17,7 @@ class ListingScreen(KioskScreen):
         container.clear_widgets()
         cards = self.cards(selection)
         if not cards:
-            cards = [small(self.app.tr._("Nothing is in force here at the moment."))]
+            cards = [small(self.message("Nothing to show here at the moment."))]
         for card in cards:
             container.add_widget(card)
         self.ids.list.children[0].scroll_y = 1

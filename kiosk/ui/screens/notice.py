@@ -9,7 +9,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.content.selection import Selection
 from kiosk.ui.screens.listing import ListingScreen
-from kiosk.ui.screens.notices import notice_lines, severity_colour
+from kiosk.ui.screens.notices import notice_heading, notice_lines, severity_colour
 from kiosk.ui.widgets.cards import text_card
 
 
@@ -28,9 +28,10 @@ class NoticeScreen(ListingScreen):
         notice = next((n for n in selection.notices if n.id == self.notice_id), None)
         if notice is None:
             return []
-        body = self.text(notice.body)
+        body = self.localized(notice.body)
         if notice.instruction:
-            body = f"{body}\n\n{self.text(notice.instruction)}"
-        return [text_card(self.app.notice_heading(notice), body, notice_lines(self, notice),
+            body_only, instruction = body, self.localized(notice.instruction)
+            body = lambda language: f"{body_only(language)}\n\n{instruction(language)}"  # noqa: E731
+        return [text_card(notice_heading(self, notice), body, notice_lines(self, notice),
                           accent=severity_colour(self, notice), qr=notice.source_url,
-                          qr_caption=self.app.tr._("Scan to open the official source"))]
+                          qr_caption=self.message("Scan to open the official source"))]

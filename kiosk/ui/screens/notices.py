@@ -2,43 +2,61 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kivy.uix.widget import Widget
 
 from kiosk.content.model import Notice, Severity
 from kiosk.content.selection import Selection
 from kiosk.i18n.formatting import format_timestamp
 from kiosk.ui.screens.listing import ListingScreen
-from kiosk.ui.widgets.cards import text_card
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets.cards import Text, text_card
 
 
 class NoticesScreen(ListingScreen):
     """All notices in force; tapping one opens its detail."""
 
     def cards(self, selection: Selection) -> list[Widget]:
-        return [text_card(self.app.notice_heading(notice), "", notice_lines(self, notice),
+        return [text_card(notice_heading(self, notice), None, notice_lines(self, notice),
                           accent=severity_colour(self, notice),
                           on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id))
                 for notice in selection.notices]
 
 
-def severity_colour(screen: ListingScreen, notice: Notice) -> str:
+def severity_colour(screen: KioskScreen, notice: Notice) -> str:
     palette = screen.app.palette
     return {Severity.URGENT: palette.urgent, Severity.WARNING: palette.warning}.get(
         notice.severity, palette.accent)
 
 
-def notice_lines(screen: ListingScreen, notice: Notice) -> list[str]:
-    """Issuer, publish and expiry time, and source of a notice, one line each."""
-    tr = screen.app.tr
+def notice_heading(screen: KioskScreen, notice: Notice) -> Text:
+    """The notice title, marked as urgent for urgent notices."""
+    title = screen.localized(notice.title)
+    if notice.severity is Severity.URGENT:
+        return screen.message("Urgent: {title}", title=title)
+    return title
+
+
+def notice_lines(screen: KioskScreen, notice: Notice) -> list[Text]:
+    """Issuer, times and last verification of a notice, one line each.
+
+    The source link is not among them: the detail screen shows it beside its
+    QR code, and only when it is an http(s) link.
+    """
     zone = screen.app.zone
-    language = screen.language
-    lines = [tr._("Issued by {issuer}").format(issuer=screen.text(notice.issuer))]
+
+    def when(moment: datetime) -> Text:
+        return lambda language: format_timestamp(moment, language, zone)
+
+    lines: list[Text] = [screen.message("Issued by {issuer}",
+                                        issuer=screen.localized(notice.issuer))]
     if notice.published_at:
-        lines.append(tr._("Published {time}").format(
-            time=format_timestamp(notice.published_at, language, zone)))
+        lines.append(screen.message("Published {time}", time=when(notice.published_at)))
     if notice.validity.valid_until:
-        lines.append(tr._("Valid until {time}").format(
-            time=format_timestamp(notice.validity.valid_until, language, zone)))
-    if notice.source_url:
-        lines.append(tr._("Source: {link}").format(link=notice.source_url))
+        lines.append(screen.message("Valid until {time}", time=when(notice.validity.valid_until)))
+    status = screen.app.state.sync_status
+    source = status.source(notice.origin) if status is not None else None
+    if source is not None and source.last_success is not None:
+        lines.append(screen.message("Last verified {time}", time=when(source.last_success)))
     return lines

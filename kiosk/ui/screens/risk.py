@@ -13,7 +13,7 @@ class RiskScreen(ListingScreen):
     """One card per colour, lowest risk first."""
 
     def cards(self, selection: Selection) -> list[Widget]:
-        tr = self.app.tr
-        return [risk_card(level.colour.value, self.text(level.label), self.text(level.criteria),
-                          self.text(level.advice), tr._("Applies when"), tr._("What to do"))
+        return [risk_card(level.colour.value, self.localized(level.label),
+                          self.localized(level.criteria), self.localized(level.advice),
+                          self.message("Applies when"), self.message("What to do"))
                 for level in selection.risk_levels]

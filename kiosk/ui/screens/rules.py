@@ -13,8 +13,7 @@ class RulesScreen(ListingScreen):
     """Travel rules targeted at this site, its type or its region."""
 
     def cards(self, selection: Selection) -> list[Widget]:
-        tr = self.app.tr
-        return [text_card(self.text(rule.title), self.text(rule.body),
+        return [text_card(self.localized(rule.title), self.localized(rule.body),
                           accent=self.app.palette.accent, qr=rule.source_url,
-                          qr_caption=tr._("Scan to open the official source"))
+                          qr_caption=self.message("Scan to open the official source"))
                 for rule in selection.travel_rules]

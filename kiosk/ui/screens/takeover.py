@@ -17,13 +17,12 @@ class TakeoverScreen(ListingScreen):
         notice = selection.takeover_notice
         if notice is None:
             return []
-        white = (1, 1, 1, 1)
-        widgets: list[Widget] = [heading(self.text(notice.title), color=white,
+        widgets: list[Widget] = [heading(self.localized(notice.title), tone="on_urgent",
                                          font_size=self.app.metrics.px(64))]
         if notice.alert is not None and notice.alert.area:
-            widgets.append(paragraph(self.text(notice.alert.area), color=white, bold=True))
-        widgets.append(paragraph(self.text(notice.body), color=white))
+            widgets.append(paragraph(self.localized(notice.alert.area), tone="on_urgent", bold=True))
+        widgets.append(paragraph(self.localized(notice.body), tone="on_urgent"))
         if notice.instruction:
-            widgets.append(paragraph(self.text(notice.instruction), color=white, bold=True))
-        widgets.extend(small(line, color=white) for line in notice_lines(self, notice))
+            widgets.append(paragraph(self.localized(notice.instruction), tone="on_urgent", bold=True))
+        widgets.extend(small(line, tone="on_urgent") for line in notice_lines(self, notice))
         return widgets

@@ -1,4 +1,9 @@
-"""Cards built from content items; every text goes through KioskLabel.plain."""
+"""Cards built from content items.
+
+Texts are given either as a plain string or as a callable that returns the
+text for a language. Callables let a card follow language switches by
+re-rendering its labels, without building the card again.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +11,49 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
+from kivy.factory import Factory
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.content.links import qr_link
-
 from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets.common import Card, RiskBadge, TapCard
 from kiosk.ui.widgets.qr import QrCode
 from kiosk.ui.widgets.text import KioskLabel
+
+#: A text for a label: fixed, or computed from the language on screen.
+Text = str | Callable[[str], str]
 
 
 def _app() -> Any:
     return App.get_running_app()
 
 
-def heading(text: str, **kwargs: Any) -> KioskLabel:
-    app = _app()
-    kwargs.setdefault("font_size", app.metrics.font_title)
-    return KioskLabel(plain=text, bold=True, **kwargs)
-
-
-def paragraph(text: str, **kwargs: Any) -> KioskLabel:
+def label(text: Text, **kwargs: Any) -> KioskLabel:
+    """A KioskLabel showing ``text``, following language switches when it is a callable."""
+    if callable(text):
+        return KioskLabel(source=text, **kwargs)
     return KioskLabel(plain=text, **kwargs)
 
 
-def small(text: str, **kwargs: Any) -> KioskLabel:
-    app = _app()
-    kwargs.setdefault("font_size", app.metrics.font_small)
-    kwargs.setdefault("color", hex_colour(app.palette.muted_text))
-    return KioskLabel(plain=text, **kwargs)
+def heading(text: Text, **kwargs: Any) -> KioskLabel:
+    kwargs.setdefault("font_size", _app().metrics.font_title)
+    return label(text, bold=True, **kwargs)
 
 
-def text_card(title: str, body: str, extra: list[str] | None = None,
+def paragraph(text: Text, **kwargs: Any) -> KioskLabel:
+    return label(text, **kwargs)
+
+
+def small(text: Text, **kwargs: Any) -> KioskLabel:
+    kwargs.setdefault("font_size", _app().metrics.font_small)
+    kwargs.setdefault("tone", "muted")
+    return label(text, **kwargs)
+
+
+def text_card(title: Text, body: Text | None = None, extra: list[Text] | None = None,
               accent: str | None = None, on_tap: Callable[[], None] | None = None,
-              qr: str | None = None, qr_caption: str = "") -> Card:
+              qr: str | None = None, qr_caption: Text = "") -> Card:
     """A card with a bold title, a body, optional small lines and an optional QR code.
 
     The QR code appears only for a link that ``qr_link`` accepts, with its
@@ -64,7 +77,7 @@ def text_card(title: str, body: str, extra: list[str] | None = None,
     return card
 
 
-def qr_row(link: str, caption: str) -> BoxLayout:
+def qr_row(link: str, caption: Text) -> BoxLayout:
     """A QR code with its caption and the link text beside it."""
     app = _app()
     code = QrCode(link=link, module_px=app.metrics.qr_module)
@@ -78,24 +91,21 @@ def qr_row(link: str, caption: str) -> BoxLayout:
     return row
 
 
-def risk_card(colour: str, label: str, criteria: str, advice: str,
-              criteria_title: str, advice_title: str) -> Card:
+def risk_card(colour: str, label_text: Text, criteria: Text, advice: Text,
+              criteria_title: Text, advice_title: Text) -> Card:
     """A risk level: badge and label in the level's colour, then criteria and advice."""
     app = _app()
     palette = app.palette
     card = Card(background_color=hex_colour(palette.surface),
                 border_color=hex_colour(getattr(palette, f"risk_{colour}")))
-    row = BoxLayout(size_hint_y=None, height=app.metrics.px(110), spacing=app.metrics.px(24))
+    row = Factory.RiskRow(size_hint_y=None, height=app.metrics.px(110),
+                          spacing=app.metrics.px(24))
     badge = RiskBadge(colour=colour, size_hint_x=None, width=app.metrics.px(110),
                       fill=hex_colour(getattr(palette, f"risk_{colour}")),
                       mark=hex_colour(getattr(palette, f"risk_{colour}_text")))
-    title = heading(label, fit_height=False, valign="middle")
-    if app.tr.rtl:
-        row.add_widget(title)
-        row.add_widget(badge)
-    else:
-        row.add_widget(badge)
-        row.add_widget(title)
+    title = heading(label_text, fit_height=False, valign="middle")
+    row.add_widget(badge)
+    row.add_widget(title)
     card.add_widget(row)
     card.add_widget(small(criteria_title))
     card.add_widget(paragraph(criteria))

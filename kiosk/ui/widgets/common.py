@@ -14,6 +14,7 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
 from kivy.graphics import Color, Ellipse, Line, Mesh
 from kivy.uix.widget import Widget
 
@@ -56,8 +57,8 @@ class KioskButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
     background_color = ColorProperty("#0b5cad")
     """Fill colour of the button."""
 
-    text_color = ColorProperty("#ffffff")
-    """Colour of the button text."""
+    text_tone = StringProperty("accent")
+    """Palette tone of the button text (see ``KioskLabel.tone``)."""
 
 
 class LanguageButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
@@ -160,6 +161,31 @@ class RiskBadge(Widget):  # type: ignore[misc]
                 Ellipse(pos=(cx - width, cy - r * 0.45 - width), size=(width * 2, width * 2))
 
 
+class ClippedScrollView(ScrollView):  # type: ignore[misc]
+    """A ScrollView that clips with the scissor test instead of the stencil buffer.
+
+    Kivy's ScrollView is a StencilView, which draws its whole area twice more
+    into the stencil buffer every frame. With software OpenGL (Mesa llvmpipe)
+    that costs more than the rest of a list screen; a scissor rectangle costs
+    nothing per pixel. Its kv rule replaces ScrollView's own, so it draws its
+    scroll bar itself.
+    """
+
+    clip_rect = ListProperty([0, 0, 0, 0])
+    """The visible area in window coordinates: x, y, width, height."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fbind("pos", self._update_clip)
+        self.fbind("size", self._update_clip)
+        self.fbind("parent", self._update_clip)
+
+    def _update_clip(self, *_args: Any) -> None:
+        x, y = self.to_window(*self.pos)
+        self.clip_rect = [int(round(x)), int(round(y)), int(round(self.width)),
+                          int(round(self.height))]
+
+
 class ScrollingList(BoxLayout):  # type: ignore[misc]
     """A vertical list inside a scroll view; screens add cards to ``container``."""
 
@@ -177,9 +203,16 @@ class MirroredRow(BoxLayout):  # type: ignore[misc]
     """True to lay the children out from the right."""
 
     def on_rtl(self, _instance: Any, rtl: bool) -> None:
-        # BoxLayout draws children from the end of its list, so reversing the
-        # list mirrors the row without rebuilding it.
+        # BoxLayout lays children out from the end of its list, so reversing
+        # the list mirrors the row without rebuilding it.
         self.children = list(reversed(self.children))
+
+    def add_widget(self, widget: Any, index: int = 0, canvas: str | None = None) -> None:
+        # A child added while the row is mirrored goes to the left end, so
+        # children are always added in reading order.
+        if self.rtl and index == 0:
+            index = len(self.children)
+        super().add_widget(widget, index=index, canvas=canvas)
 
 
 class TopBar(MirroredRow):  # type: ignore[misc]

@@ -18,13 +18,26 @@ from typing import Any
 
 from kivy.app import App
 from kivy.core.text import Label as CoreLabel
-from kivy.properties import BooleanProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 
 from kiosk.i18n.fonts import font_for
 from kiosk.i18n.languages import text_direction
 from kiosk.i18n.shaping import clean_text, layout_rtl
+from kiosk.ui.theme import hex_colour
+
+#: Text tones and the palette field each one takes its colour from.
+TONES = {
+    "text": "text",
+    "muted": "muted_text",
+    "header": "header_text",
+    "accent": "accent_text",
+    "banner": "banner_text",
+    "selected": "selected_text",
+    "urgent": "urgent",
+    "on_urgent": "urgent_text",
+}
 
 _ALIGN = {"start": "left", "center": "center", "end": "right"}
 _MIRRORED = {"left": "right", "right": "left", "center": "center"}
@@ -61,13 +74,25 @@ class KioskLabel(Label):  # type: ignore[misc]
     rtl = BooleanProperty(False)
     """True while the text is laid out right to left; derived, not set by callers."""
 
+    tone = OptionProperty("text", options=list(TONES))
+    """Which palette colour the text takes; follows theme changes."""
+
+    source = ObjectProperty(None, allownone=True)
+    """Callable that returns the text for a language; when set, it fills ``plain``
+    on every language switch, so screens need not rebuild their widgets."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("markup", True)
+        self._dirty = False
+        self._forced = True
         super().__init__(**kwargs)
-        translator = App.get_running_app().tr
+        app = App.get_running_app()
         # bind() keeps only a weak reference to a bound method, so labels of
-        # rebuilt cards are not kept alive by the translator.
-        translator.bind(language=self._restyle)
+        # rebuilt cards are not kept alive by the translator or the app.
+        app.tr.bind(language=self._restyle)
+        app.bind(palette=self._recolour)
+        self.fbind("tone", self._recolour)
+        self._recolour()
         for name in ("bold", "language"):
             self.fbind(name, self._restyle)
         for name in ("plain", "rtl", "width", "font_name", "font_size", "padding", "align", "wrap",
@@ -76,19 +101,58 @@ class KioskLabel(Label):  # type: ignore[misc]
         self.fbind("height", self._follow_height)
         self.fbind("texture_size", self._fit)
         self.fbind("fit_height", self._fit)
+        self.fbind("source", self._restyle)
         self._restyle()
         self._relayout()
         self._fit()
+        self._forced = False
+
+    def _recolour(self, *_args: Any) -> None:
+        # Colour lives here rather than in the kv class rule: a kv rule bound to
+        # the palette would override a colour passed to the constructor.
+        palette = App.get_running_app().palette
+        self.color = hex_colour(getattr(palette, TONES[self.tone]))
+
+    def _deferred(self) -> bool:
+        """Return True, and remember the work, when the label is not on screen.
+
+        Labels of hidden screens skip reshaping and re-rendering on a language
+        switch; their screen calls ``refresh`` before it is shown again.
+        """
+        if self._forced or self.get_root_window() is not None:
+            return False
+        self._dirty = True
+        return True
+
+    def refresh(self) -> None:
+        """Bring a label that missed changes while hidden up to date."""
+        if self._dirty:
+            self._dirty = False
+            self._forced = True
+            try:
+                self._restyle()
+                self._relayout()
+            finally:
+                self._forced = False
 
     def _restyle(self, *_args: Any) -> None:
+        if self._deferred():
+            return
         language = self.language or App.get_running_app().tr.language
+        if self.source is not None:
+            self.plain = self.source(language)
         self.font_name = str(font_for(language, bold=self.bold))
         self.rtl = text_direction(language) == "rtl"
+        # The Arabic font's ascent and descent leave room for stacked marks and
+        # make lines half as tall again as Latin ones at the same size.
+        self.line_height = 0.8 if self.rtl else 1.0
 
     def _fit(self, *_args: Any) -> None:
         if self.fit_height:
             self.size_hint_y = None
             self.height = self.texture_size[1]
+        elif self.size_hint_y is None:
+            self.size_hint_y = 1
 
     def _follow_height(self, *_args: Any) -> None:
         if self.wrap and not self.fit_height:
@@ -98,6 +162,8 @@ class KioskLabel(Label):  # type: ignore[misc]
         return _text_width(self.font_name, self.font_size, fragment)
 
     def _relayout(self, *_args: Any) -> None:
+        if self._deferred():
+            return
         text = clean_text(self.plain)
         halign = _ALIGN[self.align]
         available = max(self.width - self.padding[0] - self.padding[2], 1)
