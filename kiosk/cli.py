@@ -188,6 +188,21 @@ def _sync(args: argparse.Namespace) -> int:
     return 1 if status.failing else 0
 
 
+def _pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.ui.maintenance import hash_pin
+
+    pin = getpass.getpass(_("Maintenance PIN (4 to 12 digits): ")) if sys.stdin.isatty() \
+        else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError:
+        print(_("A maintenance PIN has 4 to 12 digits."), file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description=_("Passenger information kiosk"))
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -242,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--data", type=Path, default=None,
                       help=_("kiosk data folder holding the verified content"))
     sync.set_defaults(handler=_sync)
+
+    pin = commands.add_parser(
+        "pin-hash", help=_("read a maintenance PIN and print the hash for maintenance_pin_hash"))
+    pin.set_defaults(handler=_pin_hash)
 
     for register in _extra_commands():
         register(commands)

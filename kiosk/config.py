@@ -95,6 +95,9 @@ class KioskConfig:
     idle_timeout_s: float = 60.0
     #: Minimum size of a passenger touch target, in millimetres.
     touch_target_mm: float = 15.0
+    #: Size of one QR code module on screen, in millimetres. At 1.2 mm a code
+    #: for a typical notice link is about 5 cm wide, which phones read from 50 cm.
+    qr_module_mm: float = 1.2
     #: Hash of the maintenance PIN (argon2 encoded string); empty disables the view.
     maintenance_pin_hash: str = ""
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("kiosk")))
@@ -251,6 +254,11 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
     for key in ("site_id", "kiosk_id", "maintenance_pin_hash"):
         if not isinstance(document.get(key, ""), str):
             raise ConfigError(source, key, "not a string", document[key])
+    pin_hash = document.get("maintenance_pin_hash", "")
+    if pin_hash and not pin_hash.startswith("$argon2"):
+        # The value is a secret's hash; show only its start.
+        raise ConfigError(source, "maintenance_pin_hash", "not an Argon2 hash", pin_hash[:8] + "...",
+                          "the output of 'kiosk pin-hash'")
 
     data_dir = document.get("data_dir")
     default_bundle = document.get("default_bundle")
@@ -264,6 +272,8 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
                                      document.get("idle_timeout_s", default.idle_timeout_s), 5, 3600),
         touch_target_mm=_check_number(source, "touch_target_mm",
                                       document.get("touch_target_mm", default.touch_target_mm), 9, 40),
+        qr_module_mm=_check_number(source, "qr_module_mm",
+                                   document.get("qr_module_mm", default.qr_module_mm), 0.5, 5),
         maintenance_pin_hash=document.get("maintenance_pin_hash", ""),
         data_dir=(base / data_dir) if data_dir else default.data_dir,
         default_bundle=(base / default_bundle) if default_bundle else None,

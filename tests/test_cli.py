@@ -1,0 +1,99 @@
+"""The kiosk command: exit codes and output of the subcommands that need no window."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from kiosk.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLE = REPO / "assets" / "content" / "default-bundle.json"
+FEEDS = REPO / "tests" / "fixtures" / "feeds"
+
+
+def test_check_accepts_default_bundle(capsys):
+    assert main(["check", str(BUNDLE)]) == 0
+    assert str(BUNDLE) in capsys.readouterr().out
+
+
+def test_check_rejects_invalid_bundle_with_path(tmp_path, capsys):
+    document = json.loads(BUNDLE.read_text("utf-8"))
+    document["notices"][1]["severity"] = "apocalyptic"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document), encoding="utf-8")
+
+    assert main(["check", str(bad)]) == 1
+    error = capsys.readouterr().err
+    assert "$.notices[1].severity" in error
+    assert "apocalyptic" in error
+
+
+def test_check_rejects_truncated_bundle(tmp_path, capsys):
+    truncated = tmp_path / "cut.json"
+    truncated.write_bytes(BUNDLE.read_bytes()[:500])
+    assert main(["check", str(truncated)]) == 1
+    assert "invalid JSON" in capsys.readouterr().err
+
+
+def test_pin_hash_reads_standard_input(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("2468\n"))
+    assert main(["pin-hash"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert PasswordHasher().verify(printed, "2468")
+
+
+def test_pin_hash_rejects_short_pin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("12\n"))
+    assert main(["pin-hash"]) == 2
+
+
+def test_sync_without_sources_exits_2(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text("site_id = 'x'\n", encoding="utf-8")
+    assert main(["sync", "--once", "--config", str(config)]) == 2
+
+
+def test_sync_repo_arguments_go_together(tmp_path):
+    assert main(["sync", "--once", "--repo", "http://127.0.0.1:9/"]) == 2
+
+
+def test_invalid_config_exits_2(tmp_path, capsys):
+    config = tmp_path / "kiosk.toml"
+    config.write_text("idle_timeout_s = 0\n", encoding="utf-8")
+    assert main(["sync", "--once", "--config", str(config)]) == 2
+    assert "idle_timeout_s" in capsys.readouterr().err
+
+
+def test_screenshot_rejects_time_without_offset(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_UNDER_XVFB", "1")
+    out = tmp_path / "x.png"
+    assert main(["screenshot", "--out", str(out), "--at", "2026-12-04T08:00:00"]) == 2
+    assert not out.exists()
+
+
+def test_feed_show_prints_gbk_rss_as_chinese(capsys):
+    status = main(["feed", "show", str(FEEDS / "rss_gbk_declared_gbk.xml")])
+    output = capsys.readouterr().out
+    assert status == 0
+    assert "春运期间旅客健康提示" in output
+
+
+def test_feed_show_exits_1_when_a_feed_is_rejected(capsys):
+    status = main(["feed", "show", str(FEEDS / "rss_gbk_declared_gbk.xml"),
+                   str(FEEDS / "attack_external_entity.xml")])
+    output = capsys.readouterr().out
+    assert status == 1
+    assert "entity" in output
+    assert "春运期间旅客健康提示" in output
+
+
+def test_unknown_command_exits_with_usage():
+    with pytest.raises(SystemExit) as caught:
+        main(["fly"])
+    assert caught.value.code == 2
