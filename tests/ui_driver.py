@@ -101,7 +101,11 @@ class Driver:
         from kivy.core.window import Window
 
         self.frames(2)
-        path = Path(Window.screenshot(name=str(self.shots / f"{name}.png")))
+        # Window.screenshot numbers its files; keep the plain name so that a
+        # rerun replaces the picture in place.
+        numbered = Path(Window.screenshot(name=str(self.shots / f"{name}.png")))
+        path = numbered.with_name(f"{name}.png")
+        numbered.replace(path)
         self.taken.append(path)
         return path
 
