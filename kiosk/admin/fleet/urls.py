@@ -1,0 +1,3 @@
+"""Routes of the fleet app (the console's own pages beyond the Django admin)."""
+
+urlpatterns: list[object] = []

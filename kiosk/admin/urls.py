@@ -1,0 +1,10 @@
+"""URL routes of the admin console."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kiosk.admin.content.urls")),
+    path("fleet/", include("kiosk.admin.fleet.urls")),
+    path("admin/", admin.site.urls),
+]
