@@ -21,13 +21,20 @@ from bidi.algorithm import get_display
 #: with them; they are removed before shaping.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _BREAK_AFTER = re.compile(r"(\s+)")
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\t": " "})
 
 
 def clean_text(text: str) -> str:
-    """Remove control and bidi-override characters, keeping newlines and tabs."""
+    """Remove control and bidi-override characters and normalise line breaks.
+
+    CR LF, CR and the Unicode line and paragraph separators become newlines and
+    a tab becomes a space, because the kiosk fonts have no glyph for them and
+    Kivy would draw a box.
+    """
     text = _BIDI_CONTROLS.sub("", text)
+    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
     return "".join(char for char in text
-                    if char in "\n\t" or unicodedata.category(char) not in {"Cc", "Cs"})
+                    if char == "\n" or unicodedata.category(char) not in {"Cc", "Cs"})
 
 
 def visual_line(line: str, rtl: bool) -> str:

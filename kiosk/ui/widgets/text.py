@@ -22,7 +22,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, Str
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 
-from kiosk.i18n.fonts import font_for
+from kiosk.i18n.fonts import font_for, text_language
 from kiosk.i18n.languages import text_direction
 from kiosk.i18n.shaping import clean_text, layout_rtl
 from kiosk.ui.theme import hex_colour
@@ -141,6 +141,12 @@ class KioskLabel(Label):  # type: ignore[misc]
         language = self.language or App.get_running_app().tr.language
         if self.source is not None:
             self.plain = self.source(language)
+        self._choose_font(language)
+
+    def _choose_font(self, screen_language: str) -> None:
+        # The text decides font and direction: fallback or mixed-script text
+        # needs another language's font (see text_language).
+        language = text_language(self.plain, screen_language)
         self.font_name = str(font_for(language, bold=self.bold))
         self.rtl = text_direction(language) == "rtl"
         # The Arabic font's ascent and descent leave room for stacked marks and
@@ -164,6 +170,7 @@ class KioskLabel(Label):  # type: ignore[misc]
     def _relayout(self, *_args: Any) -> None:
         if self._deferred():
             return
+        self._choose_font(self.language or App.get_running_app().tr.language)
         text = clean_text(self.plain)
         halign = _ALIGN[self.align]
         available = max(self.width - self.padding[0] - self.padding[2], 1)
