@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 import string
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from kiosk.i18n.catalogs import (
@@ -69,16 +70,19 @@ def test_compiled_catalog_matches_source(language):
             assert compiled.gettext(entry.id) == entry.string, (language, entry.id)
 
 
-def test_template_is_up_to_date_with_sources(template):
-    """Every _("...") literal in kiosk/ is in the template, so nothing escapes translation."""
-    call = re.compile(
-        r"""(?<![\w])(?:_|N_|message)\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*[,)]""")
-    kiosk = Path(__file__).resolve().parents[1] / "kiosk"
-    known = {message.id for message in template}
-    for path in [*kiosk.rglob("*.py"), *kiosk.rglob("*.kv")]:
-        for match in call.finditer(path.read_text("utf-8")):
-            literal = eval(match.group(1))  # noqa: S307 - a string literal matched above
-            assert literal in known, f"{path.name}: {literal!r} not in kiosk.pot; re-run extract"
+def test_template_matches_messages_in_code(template):
+    """The template holds exactly the messages the code uses, so nothing escapes translation."""
+    with (LOCALES / "babel.cfg").open(encoding="utf-8") as stream:
+        method_map, options_map = parse_mapping_cfg(stream)
+    keywords = {"_": None, "N_": None, "message": None, "ngettext": (1, 2)}
+    in_code = set()
+    for _path, _line, message, _comments, _context in extract_from_dir(
+            str(LOCALES.parent), method_map, options_map, keywords=keywords):
+        in_code.add(message[0] if isinstance(message, tuple) else message)
+    in_template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in template if m.id}
+
+    assert sorted(in_code - in_template) == [], "run pybabel extract (see README.md)"
+    assert sorted(in_template - in_code) == [], "run pybabel extract (see README.md)"
 
 
 def test_missing_catalog_is_logged_with_locale(caplog, tmp_path, monkeypatch):

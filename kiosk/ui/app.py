@@ -19,7 +19,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import __version__
 from kiosk.config import KioskConfig
-from kiosk.content.model import Bundle, Notice
+from kiosk.content.model import Bundle, Notice, RiskColour
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
 from kiosk.ui.idle import IdleWatcher
@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 
 #: Screen names and their classes, in kv load order.
-SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice", "takeover",
-           "pin", "maintenance")
+SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice", "selfcheck",
+           "selfcheck_result", "takeover", "pin", "maintenance")
 #: Screens of the staff; an alert never takes over while staff work on them.
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
 
@@ -77,11 +77,14 @@ def _screen_classes() -> dict[str, type[KioskScreen]]:
     from kiosk.ui.screens.pin import PinScreen
     from kiosk.ui.screens.risk import RiskScreen
     from kiosk.ui.screens.rules import RulesScreen
+    from kiosk.ui.screens.selfcheck import SelfCheckScreen
+    from kiosk.ui.screens.selfcheck_result import SelfCheckResultScreen
     from kiosk.ui.screens.symptoms import SymptomsScreen
     from kiosk.ui.screens.takeover import TakeoverScreen
     return {"home": HomeScreen, "rules": RulesScreen, "symptoms": SymptomsScreen,
             "risk": RiskScreen, "hotlines": HotlinesScreen, "notices": NoticesScreen,
-            "notice": NoticeScreen, "takeover": TakeoverScreen, "pin": PinScreen,
+            "notice": NoticeScreen, "selfcheck": SelfCheckScreen,
+            "selfcheck_result": SelfCheckResultScreen, "takeover": TakeoverScreen, "pin": PinScreen,
             "maintenance": MaintenanceScreen}
 
 
@@ -204,6 +207,13 @@ class KioskApp(App):  # type: ignore[misc]
 
     def go_home(self) -> None:
         self.show("home")
+
+    def start_self_check(self) -> None:
+        self.screens.get_screen("selfcheck").start()
+
+    def show_self_check_result(self, colour: RiskColour) -> None:
+        self.screens.get_screen("selfcheck_result").show_outcome(colour)
+        self.show("selfcheck_result")
 
     def open_notice(self, notice_id: str) -> None:
         self.screens.get_screen("notice").notice_id = notice_id
