@@ -234,3 +234,38 @@ def test_screenshots_show_header_colour(kiosk_home, language):
             assert (red, green, blue) == (0x0B, 0x3D, 0x6E), path
             colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
             assert len(colours) > 50, f"{path} looks blank"
+
+
+def test_large_text_and_high_contrast_toggle_and_reset(kiosk_home):
+    from kiosk.ui.theme import DEFAULT_PALETTE, HIGH_CONTRAST_PALETTE, hex_colour
+    from kiosk.ui.widgets.text import KioskLabel
+
+    app = kiosk_home.app
+    app.show("hotlines")
+    kiosk_home.frames()
+
+    def body_sizes() -> set[float]:
+        return {w.font_size for w in kiosk_home.walk(app.root.ids.screens.current_screen)
+                if isinstance(w, KioskLabel) and w.size_role == "body"}
+
+    normal = body_sizes()
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Large text")))
+    assert app.large_text is True
+    larger = body_sizes()
+    assert min(larger) > max(normal)
+
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "High contrast")))
+    assert app.palette is HIGH_CONTRAST_PALETTE
+    label = next(w for w in kiosk_home.walk(app.root.ids.screens.current_screen)
+                 if isinstance(w, KioskLabel) and w.tone == "text")
+    assert tuple(label.color) == hex_colour(HIGH_CONTRAST_PALETTE.text)
+    kiosk_home.screenshot("hotlines-large-contrast-zh_Hans")
+
+    kiosk_home.clock.advance(app.kiosk_config.idle_timeout_s + 1)
+    app.idle.check()
+    kiosk_home.frames()
+    assert app.large_text is False
+    assert app.palette is DEFAULT_PALETTE
+    app.show("hotlines")
+    kiosk_home.frames()
+    assert body_sizes() == normal

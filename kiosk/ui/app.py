@@ -13,7 +13,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty
+from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -26,7 +26,7 @@ from kiosk.ui.idle import IdleWatcher
 from kiosk.ui.maintenance import PinGate, SecretGesture
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
-from kiosk.ui.theme import DEFAULT_PALETTE, Metrics, hex_colour
+from kiosk.ui.theme import DEFAULT_PALETTE, HIGH_CONTRAST_PALETTE, Metrics, hex_colour
 from kiosk.ui.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice",
            "selfcheck_result", "takeover", "pin", "maintenance")
 #: Screens of the staff; an alert never takes over while staff work on them.
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
+#: Font size factor of the large-text mode.
+LARGE_TEXT_SCALE = 1.35
 
 
 class SyncWorkerLike(Protocol):
@@ -94,6 +96,15 @@ class KioskApp(App):  # type: ignore[misc]
     palette = ObjectProperty(DEFAULT_PALETTE, rebind=True)
     """Colours of the current theme."""
 
+    metrics = ObjectProperty(None)
+    """Pixel sizes for the screen, with the large-text factor in force."""
+
+    large_text = BooleanProperty(False)
+    """True while the large-text mode is on; reset on idle."""
+
+    high_contrast = BooleanProperty(False)
+    """True while the high-contrast theme is on; reset on idle."""
+
     def __init__(self, config: KioskConfig, bundle: Bundle, zone: tzinfo,
                  now: Callable[[], datetime], on_ready: Callable[[KioskApp], None] | None = None,
                  monotonic: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
@@ -101,8 +112,9 @@ class KioskApp(App):  # type: ignore[misc]
         self.title = "Passenger information"
         self.kiosk_config = config
         self.zone = zone
-        self.metrics = Metrics.for_display(config.display, config.touch_target_mm,
-                                           config.qr_module_mm)
+        self._base_metrics = Metrics.for_display(config.display, config.touch_target_mm,
+                                                 config.qr_module_mm)
+        self.metrics = self._base_metrics
         self.tr = Translator(config.default_language)
         self.state = ContentState(bundle, config.site_id, now)
         self.idle = IdleWatcher(config.idle_timeout_s, self.reset_to_home, clock=monotonic)
@@ -225,13 +237,28 @@ class KioskApp(App):  # type: ignore[misc]
             return
         self.tr.language = language
 
+    def toggle(self, mode: str) -> None:
+        """Switch an accessibility mode, ``large_text`` or ``high_contrast``, on or off."""
+        if mode not in {"large_text", "high_contrast"}:
+            raise ValueError(f"unknown accessibility mode {mode!r}")
+        setattr(self, mode, not getattr(self, mode))
+
+    def on_large_text(self, _instance: Any, large: bool) -> None:
+        self.metrics = self._base_metrics.with_text_scale(LARGE_TEXT_SCALE if large else 1.0)
+
+    def on_high_contrast(self, _instance: Any, high: bool) -> None:
+        self.palette = HIGH_CONTRAST_PALETTE if high else DEFAULT_PALETTE
+
     def reset_to_home(self) -> None:
         """Forget everything a passenger did: home screen, default language, no state.
 
-        A dismissed emergency alert takes over again after the reset.
+        Large text and high contrast are switched off again. A dismissed
+        emergency alert takes over again after the reset.
         """
         for screen in self.screens.screens:
             screen.reset()
+        self.large_text = False
+        self.high_contrast = False
         self._dismissed_alerts.clear()
         self.tr.language = self.kiosk_config.default_language
         self.go_home()

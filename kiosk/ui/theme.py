@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kiosk.config import DisplayConfig
 
@@ -63,6 +63,8 @@ class Metrics:
     px_per_mm: float
     touch_target_mm: float
     qr_module_mm: float = 1.2
+    #: Factor on every font size; the large-text mode raises it.
+    text_scale: float = 1.0
 
     @classmethod
     def for_display(cls, display: DisplayConfig, touch_target_mm: float = 15.0,
@@ -77,6 +79,19 @@ class Metrics:
     def qr_module(self) -> float:
         """Pixels per QR module: the configured millimetres, and never under 3 pixels."""
         return max(round(self.mm(self.qr_module_mm)), 3)
+
+    def with_text_scale(self, text_scale: float) -> Metrics:
+        """Return the same metrics with fonts scaled by ``text_scale``."""
+        return replace(self, text_scale=text_scale)
+
+    def font(self, role: str) -> float:
+        """Return the font size in pixels for a text role: body, small, title, tile, clock or banner."""
+        design = {"body": 36, "small": 28, "title": 48, "tile": 46, "clock": 84, "banner": 64,
+                  "language": 28}[role]
+        # The clock and the language bar keep their size: both are large or
+        # short already, and scaled up they would no longer fit their boxes.
+        scale = 1.0 if role in {"clock", "language"} else self.text_scale
+        return self.px(design) * scale
 
     def px(self, design_px: float) -> float:
         """Scale a size given for a 1080 px wide portrait screen."""
@@ -94,20 +109,29 @@ class Metrics:
     # of 43 inches is about 11 mm tall, readable from one metre.
     @property
     def font_body(self) -> float:
-        return self.px(36)
+        return self.font("body")
 
     @property
     def font_small(self) -> float:
-        return self.px(28)
+        return self.font("small")
 
     @property
     def font_title(self) -> float:
-        return self.px(48)
+        return self.font("title")
 
     @property
     def font_tile(self) -> float:
-        return self.px(46)
+        return self.font("tile")
 
     @property
     def font_clock(self) -> float:
-        return self.px(84)
+        return self.font("clock")
+
+
+#: Light text on black with yellow highlights, for passengers with low vision.
+HIGH_CONTRAST_PALETTE = Palette(
+    background="#000000", surface="#000000", text="#ffffff", muted_text="#ffffff",
+    header="#000000", header_text="#ffffff", accent="#ffff00", accent_text="#000000",
+    urgent="#ff4d4d", urgent_text="#000000", warning="#ffd000", banner="#ffff00",
+    banner_text="#000000", selected="#ffffff", selected_text="#000000",
+)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from kiosk.content.selection import Selection
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.notices import notice_heading
-from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets.cards import text_card
 
 #: Urgent notices shown on the home screen; the notices screen lists all.
@@ -23,8 +22,8 @@ class HomeScreen(KioskScreen):
                 notice_heading(self, notice),
                 None,
                 [self.message("Tap for details")],
-                accent=self.app.palette.urgent,
+                accent="urgent",
                 on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id),
             )
-            card.background_color = hex_colour(self.app.palette.banner)
+            card.background_role = "banner"
             box.add_widget(card)

@@ -19,6 +19,6 @@ class HotlinesScreen(ListingScreen):
                                  name=self.localized(line.name)),
                     self.localized(line.scope),
                     [self.message("Hours: {hours}", hours=self.localized(line.hours))],
-                    accent=self.app.palette.accent, qr=tel_link(line.number),
+                    accent="accent", qr=tel_link(line.number),
                     qr_caption=self.message("Scan to call from your phone"))
                 for line in selection.hotlines]

@@ -42,7 +42,6 @@ class MaintenanceScreen(ListingScreen):
         bundle = app.state.bundle
         config = app.kiosk_config
         now = app.state.now()
-        palette = app.palette
 
         cards: list[Widget] = [
             text_card(message("This kiosk"), None, [
@@ -51,7 +50,7 @@ class MaintenanceScreen(ListingScreen):
                 message("Software version: {version}", version=__version__),
                 message("Clock: {time} ({status})", time=self.when(now),
                         status=message(_CLOCK_MESSAGES[selection.clock])),
-            ], accent=palette.urgent if selection.clock is not ClockStatus.OK else palette.accent),
+            ], accent="urgent" if selection.clock is not ClockStatus.OK else "accent"),
             text_card(message("Content"), None, [
                 message("Content version {version}, updated {time}", version=bundle.version,
                         time=self.when(bundle.published_at)),
@@ -60,7 +59,7 @@ class MaintenanceScreen(ListingScreen):
                 message("Past its expiry: shown as possibly out of date")
                 if selection.stale else message("Within its validity"),
                 message("Notices shown: {count}", count=len(selection.notices)),
-            ], accent=palette.warning if selection.stale else palette.accent),
+            ], accent="warning" if selection.stale else "accent"),
         ]
 
         status = app.state.sync_status
@@ -68,7 +67,7 @@ class MaintenanceScreen(ListingScreen):
         if not sources:
             cards.append(text_card(message("Sync"),
                                    message("No feed or content repository is configured."),
-                                   accent=palette.accent))
+                                   accent="accent"))
         stale_after = timedelta(seconds=config.sync.stale_after_s)
         for source in sources:
             lines: list[Text] = [
@@ -84,5 +83,5 @@ class MaintenanceScreen(ListingScreen):
             healthy = source.last_error is None and source.last_success is not None \
                 and now - source.last_success <= stale_after
             cards.append(text_card(source.name, None, lines,
-                                   accent=palette.accent if healthy else palette.urgent))
+                                   accent="accent" if healthy else "urgent"))
         return cards

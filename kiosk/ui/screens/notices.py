@@ -25,9 +25,8 @@ class NoticesScreen(ListingScreen):
 
 
 def severity_colour(screen: KioskScreen, notice: Notice) -> str:
-    palette = screen.app.palette
-    return {Severity.URGENT: palette.urgent, Severity.WARNING: palette.warning}.get(
-        notice.severity, palette.accent)
+    """Return the palette field that marks a notice's severity."""
+    return {Severity.URGENT: "urgent", Severity.WARNING: "warning"}.get(notice.severity, "accent")
 
 
 def notice_heading(screen: KioskScreen, notice: Notice) -> Text:

@@ -14,6 +14,6 @@ class RulesScreen(ListingScreen):
 
     def cards(self, selection: Selection) -> list[Widget]:
         return [text_card(self.localized(rule.title), self.localized(rule.body),
-                          accent=self.app.palette.accent, qr=rule.source_url,
+                          accent="accent", qr=rule.source_url,
                           qr_caption=self.message("Scan to open the official source"))
                 for rule in selection.travel_rules]

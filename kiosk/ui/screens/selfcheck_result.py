@@ -37,7 +37,7 @@ def build_result(screen: KioskScreen, selection: Selection, colour: RiskColour) 
     lines.append(screen.message("Shown {time} at {place}",
                                 time=lambda language: format_timestamp(shown_at, language, zone),
                                 place=place))
-    card = text_card(screen.message("Hotlines"), None, lines, accent=app.palette.accent)
+    card = text_card(screen.message("Hotlines"), None, lines, accent="accent")
     guidance = bundle.self_check.guidance_url if bundle.self_check else None
     if guidance:
         card.add_widget(qr_row(guidance, screen.message("Scan for the official guidance")))

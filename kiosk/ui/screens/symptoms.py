@@ -23,5 +23,5 @@ class SymptomsScreen(ListingScreen):
                     lines.append(self.message("Call {number}: {name}", number=hotline.number,
                                               name=self.localized(hotline.name)))
             cards.append(text_card(self.localized(item.title), self.localized(item.body), lines,
-                                   accent=self.app.palette.warning))
+                                   accent="warning"))
         return cards

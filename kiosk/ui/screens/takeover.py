@@ -18,7 +18,7 @@ class TakeoverScreen(ListingScreen):
         if notice is None:
             return []
         widgets: list[Widget] = [heading(self.localized(notice.title), tone="on_urgent",
-                                         font_size=self.app.metrics.px(64))]
+                                         size_role="banner")]
         if notice.alert is not None and notice.alert.area:
             widgets.append(paragraph(self.localized(notice.alert.area), tone="on_urgent", bold=True))
         widgets.append(paragraph(self.localized(notice.body), tone="on_urgent"))

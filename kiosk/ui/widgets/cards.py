@@ -37,7 +37,7 @@ def label(text: Text, **kwargs: Any) -> KioskLabel:
 
 
 def heading(text: Text, **kwargs: Any) -> KioskLabel:
-    kwargs.setdefault("font_size", _app().metrics.font_title)
+    kwargs.setdefault("size_role", "title")
     return label(text, bold=True, **kwargs)
 
 
@@ -46,7 +46,7 @@ def paragraph(text: Text, **kwargs: Any) -> KioskLabel:
 
 
 def small(text: Text, **kwargs: Any) -> KioskLabel:
-    kwargs.setdefault("font_size", _app().metrics.font_small)
+    kwargs.setdefault("size_role", "small")
     kwargs.setdefault("tone", "muted")
     return label(text, **kwargs)
 
@@ -56,14 +56,13 @@ def text_card(title: Text, body: Text | None = None, extra: list[Text] | None = 
               qr: str | None = None, qr_caption: Text = "") -> Card:
     """A card with a bold title, a body, optional small lines and an optional QR code.
 
+    ``accent`` names the palette field of the card's edge strip, such as ``urgent``.
+
     The QR code appears only for a link that ``qr_link`` accepts, with its
     caption and the link text beside it so the passenger can also type it.
     """
-    app = _app()
     card: Card = TapCard() if on_tap else Card()
-    card.background_color = hex_colour(app.palette.surface)
-    if accent:
-        card.border_color = hex_colour(accent)
+    card.accent_role = accent or ""
     card.add_widget(heading(title))
     if body:
         card.add_widget(paragraph(body))
@@ -82,10 +81,12 @@ def qr_row(link: str, caption: Text) -> BoxLayout:
     app = _app()
     code = QrCode(link=link, module_px=app.metrics.qr_module)
     row = BoxLayout(size_hint_y=None, height=code.height, spacing=app.metrics.px(24))
-    text = BoxLayout(orientation="vertical")
+    text = BoxLayout(orientation="vertical", size_hint_y=None)
+    text.bind(minimum_height=text.setter("height"))
     text.add_widget(small(caption))
     text.add_widget(small(link.removeprefix("tel:")))
-    text.add_widget(Widget())
+    # Large text can make the caption taller than the code; the row grows with it.
+    text.bind(height=lambda _box, height: setattr(row, "height", max(code.height, height)))
     row.add_widget(code)
     row.add_widget(text)
     return row
@@ -96,8 +97,7 @@ def risk_card(colour: str, label_text: Text, criteria: Text, advice: Text,
     """A risk level: badge and label in the level's colour, then criteria and advice."""
     app = _app()
     palette = app.palette
-    card = Card(background_color=hex_colour(palette.surface),
-                border_color=hex_colour(getattr(palette, f"risk_{colour}")))
+    card = Card(accent_role=f"risk_{colour}")
     row = Factory.RiskRow(size_hint_y=None, height=app.metrics.px(110),
                           spacing=app.metrics.px(24))
     badge = RiskBadge(colour=colour, size_hint_x=None, width=app.metrics.px(110),

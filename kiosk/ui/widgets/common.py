@@ -22,13 +22,17 @@ from kiosk.i18n.languages import endonym
 
 
 class Card(BoxLayout):  # type: ignore[misc]
-    """A rounded panel that holds one item of content."""
+    """A rounded panel that holds one item of content.
 
-    background_color = ColorProperty("#ffffff")
-    """Fill colour of the panel; white by default."""
+    Colours are palette field names rather than colours, so cards follow a
+    switch to the high-contrast theme without being rebuilt.
+    """
 
-    border_color = ColorProperty([0, 0, 0, 0])
-    """Colour of the strip along the card's leading edge; transparent by default."""
+    background_role = StringProperty("surface")
+    """Palette field of the panel's fill."""
+
+    accent_role = StringProperty("")
+    """Palette field of the strip along the card's leading edge; empty for none."""
 
 
 class TapCard(ButtonBehavior, Card):  # type: ignore[misc]
@@ -44,8 +48,8 @@ class Tile(ButtonBehavior, BoxLayout):  # type: ignore[misc]
     subtitle = StringProperty("")
     """One line under the heading, already translated."""
 
-    background_color = ColorProperty("#0b5cad")
-    """Fill colour of the tile."""
+    background_role = StringProperty("accent")
+    """Palette field of the tile's fill."""
 
 
 class KioskButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
@@ -54,8 +58,8 @@ class KioskButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
     label = StringProperty("")
     """Button text, already translated."""
 
-    background_color = ColorProperty("#0b5cad")
-    """Fill colour of the button."""
+    background_role = StringProperty("accent")
+    """Palette field of the button's fill."""
 
     text_tone = StringProperty("accent")
     """Palette tone of the button text (see ``KioskLabel.tone``)."""

@@ -74,6 +74,10 @@ class KioskLabel(Label):  # type: ignore[misc]
     rtl = BooleanProperty(False)
     """True while the text is laid out right to left; derived, not set by callers."""
 
+    size_role = OptionProperty("body", options=["body", "small", "title", "tile", "clock", "banner",
+                                                       "language"])
+    """Which font size of the metrics the text takes; follows the large-text mode."""
+
     tone = OptionProperty("text", options=list(TONES))
     """Which palette colour the text takes; follows theme changes."""
 
@@ -90,9 +94,11 @@ class KioskLabel(Label):  # type: ignore[misc]
         # bind() keeps only a weak reference to a bound method, so labels of
         # rebuilt cards are not kept alive by the translator or the app.
         app.tr.bind(language=self._restyle)
-        app.bind(palette=self._recolour)
+        app.bind(palette=self._recolour, metrics=self._resize)
         self.fbind("tone", self._recolour)
+        self.fbind("size_role", self._resize)
         self._recolour()
+        self._resize()
         for name in ("bold", "language"):
             self.fbind(name, self._restyle)
         for name in ("plain", "rtl", "width", "font_name", "font_size", "padding", "align", "wrap",
@@ -112,6 +118,9 @@ class KioskLabel(Label):  # type: ignore[misc]
         # the palette would override a colour passed to the constructor.
         palette = App.get_running_app().palette
         self.color = hex_colour(getattr(palette, TONES[self.tone]))
+
+    def _resize(self, *_args: Any) -> None:
+        self.font_size = App.get_running_app().metrics.font(self.size_role)
 
     def _deferred(self) -> bool:
         """Return True, and remember the work, when the label is not on screen.
