@@ -269,3 +269,31 @@ def test_large_text_and_high_contrast_toggle_and_reset(kiosk_home):
     app.show("hotlines")
     kiosk_home.frames()
     assert body_sizes() == normal
+
+
+def test_attract_loop_after_idle_cycles_languages(kiosk_home):
+    app = kiosk_home.app
+    screen = app.root.ids.screens.get_screen("attract")
+    kiosk_home.clock.advance(2 * app.kiosk_config.idle_timeout_s + 1)
+    app._tick()
+    kiosk_home.frames()
+    assert kiosk_home.current == "attract"
+    urgent = app.state.selection.urgent_notices[0]
+    assert screen.ids.headline.plain == urgent.title["zh_Hans"]
+    assert screen.ids.invite.plain == translated("zh_Hans", "Touch the screen to start")
+
+    screen._advance(0)
+    kiosk_home.frames()
+    assert screen.ids.invite.plain == translated("en", "Touch the screen to start")
+    assert screen.ids.invite.font_name.endswith("NotoSans-Regular.ttf")
+    for _ in range(5):
+        screen._advance(0)
+    kiosk_home.frames()
+    assert screen.ids.invite.plain == translated("ar", "Touch the screen to start")
+    assert screen.ids.invite.rtl is True
+    kiosk_home.screenshot("attract-ar")
+
+    # The touch that ends the loop only ends it: it does not open a tile.
+    kiosk_home.tap(screen.ids.invite)
+    assert kiosk_home.current == "home"
+    assert app.tr.language == "zh_Hans"

@@ -35,7 +35,7 @@ UI_DIR = Path(__file__).resolve().parent
 
 #: Screen names and their classes, in kv load order.
 SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice", "selfcheck",
-           "selfcheck_result", "takeover", "pin", "maintenance")
+           "selfcheck_result", "attract", "takeover", "pin", "maintenance")
 #: Screens of the staff; an alert never takes over while staff work on them.
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
 #: Font size factor of the large-text mode.
@@ -71,6 +71,7 @@ def load_kv_files() -> None:
 
 
 def _screen_classes() -> dict[str, type[KioskScreen]]:
+    from kiosk.ui.screens.attract import AttractScreen
     from kiosk.ui.screens.home import HomeScreen
     from kiosk.ui.screens.hotlines import HotlinesScreen
     from kiosk.ui.screens.maintenance import MaintenanceScreen
@@ -87,7 +88,7 @@ def _screen_classes() -> dict[str, type[KioskScreen]]:
             "risk": RiskScreen, "hotlines": HotlinesScreen, "notices": NoticesScreen,
             "notice": NoticeScreen, "selfcheck": SelfCheckScreen,
             "selfcheck_result": SelfCheckResultScreen, "takeover": TakeoverScreen, "pin": PinScreen,
-            "maintenance": MaintenanceScreen}
+            "maintenance": MaintenanceScreen, "attract": AttractScreen}
 
 
 class KioskApp(App):  # type: ignore[misc]
@@ -291,6 +292,13 @@ class KioskApp(App):  # type: ignore[misc]
         if self.worker is not None:
             self.worker.sync_now()
 
+    def _check_attract(self) -> None:
+        # After the idle reset, the home screen waits as long again before the
+        # attract loop starts, so a passenger reading it is not interrupted.
+        attract_after = 2 * self.kiosk_config.idle_timeout_s
+        if self.screens.current == "home" and self.idle.idle_for() >= attract_after:
+            self.show("attract")
+
     def _sync_is_stale(self) -> bool:
         status = self.state.sync_status
         if status is None or not status.sources:
@@ -300,6 +308,7 @@ class KioskApp(App):  # type: ignore[misc]
     # -- periodic -------------------------------------------------------
 
     def _tick(self, *_args: Any) -> None:
+        self._check_attract()
         now = self.state.now()
         minute = (now.hour, now.minute)
         if minute != self._last_minute:

@@ -36,6 +36,10 @@ class IdleWatcher:
             logger.info("No touch for %.0f s: returning to the home screen", self.timeout_s)
             self._on_idle()
 
+    def idle_for(self) -> float:
+        """Seconds since the last touch."""
+        return self._clock() - self._last_touch
+
     @property
     def is_idle(self) -> bool:
         return self._idle
