@@ -94,7 +94,7 @@ def test_traditional_chinese_passenger_gets_taiwan_block() -> None:
     ("en", "Measles exposure at Central Station"),
     ("ja", "中央駅で麻しんの曝露"),
     ("ko", "중앙역 홍역 노출"),
-    ("ru", "Контакт с корью на Центральном вокзале"),  # noqa: RUF001
+    ("ru", "Контакт с корью на Центральном вокзале"),
     ("ar", "التعرض للحصبة في المحطة المركزية"),
     ("fr", "Exposition à la rougeole à la gare centrale"),
 ])

@@ -12,7 +12,7 @@ from kiosk.feeds import FeedError, ParsedFeed, parse_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 SIMPLIFIED_TITLES = ["春运期间旅客健康提示", "发热门诊开放时间调整"]
-SIMPLIFIED_BODY = "自4月1日起，机场发热门诊24小时开放。请佩戴口罩。"  # noqa: RUF001
+SIMPLIFIED_BODY = "自4月1日起，机场发热门诊24小时开放。请佩戴口罩。"
 
 
 def parse_bytes(data: bytes, content_type: str | None = None) -> ParsedFeed:
@@ -117,10 +117,10 @@ def test_bom_decides_over_declaration() -> None:
 
 def test_windows_1252_feed() -> None:
     data = ('<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
-            "<title>Gare</title><language>fr</language><item><title>Quai fermé – travaux"  # noqa: RUF001
+            "<title>Gare</title><language>fr</language><item><title>Quai fermé – travaux"
             "</title><guid>1</guid></item></channel></rss>").encode("cp1252")
 
-    assert parse_bytes(data).notices[0].title == {"fr": "Quai fermé – travaux"}  # noqa: RUF001
+    assert parse_bytes(data).notices[0].title == {"fr": "Quai fermé – travaux"}
 
 
 def test_latin1_label_reads_windows_1252_quotes() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.cli import main
 from kiosk.content.model import Notice
 from kiosk.feeds import format_notices, parse_feed
-from kiosk.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 

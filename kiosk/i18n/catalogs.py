@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 DOMAIN = "kiosk"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark ``message`` for extraction into the catalogs; it is translated where it is shown."""
     return message
 

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 
 import arabic_reshaper
+
 # The pure-Python algorithm module mirrors brackets (rule L4 of UAX #9); the
 # Rust-backed bidi.get_display of python-bidi 0.6 leaves "(" and ")" unmirrored.
 from bidi.algorithm import get_display

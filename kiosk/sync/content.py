@@ -22,7 +22,6 @@ network failure and the kiosk keeps showing the bundle named by the record.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import hashlib
 import json
@@ -45,6 +44,7 @@ from kiosk.content import ContentError, parse_bundle
 from kiosk.content.model import Bundle
 from kiosk.i18n.gettext import _
 from kiosk.publish.metadata import BUNDLE_TARGET, METADATA_DIR, TARGETS_DIR
+from kiosk.sync.cache import atomic_write, fsync_folder
 from kiosk.sync.http import USER_AGENT, HttpClient
 from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
 
@@ -300,35 +300,11 @@ class ContentStore:
             os.fsync(stream.fileno())
         final = self.bundle_path(record.sha256)
         os.replace(incoming, final)
-        _fsync_dir(self.bundles_dir)
-        _atomic_write(self.record_path, record.to_json())
+        fsync_folder(self.bundles_dir)
+        atomic_write(self.record_path, record.to_json())
         for other in self.bundles_dir.iterdir():
             if other != final:
                 other.unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def load_verified_bundle(data_dir: Path) -> Bundle | None:

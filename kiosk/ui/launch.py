@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -102,7 +102,7 @@ def build_app(config: KioskConfig, bundle: Bundle, *,
     from kiosk.ui.app import KioskApp
 
     zone = ZoneInfo(config.timezone)
-    clock = now or (lambda: datetime.now(timezone.utc))
+    clock = now or (lambda: datetime.now(UTC))
     return KioskApp(config, bundle, zone, clock, on_ready=on_ready,
                     monotonic=monotonic or time.monotonic)
 
@@ -128,7 +128,7 @@ def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
     picture shows what a running kiosk would. ``at`` sets the kiosk's clock.
     """
     configure_kivy(config, windowed=True)
-    now = (lambda: at) if at is not None else (lambda: datetime.now(timezone.utc))
+    now = (lambda: at) if at is not None else (lambda: datetime.now(UTC))
     bundle = load_start_bundle(config)
     synced: dict[str, Any] = {}
     if config.sync.feeds or config.sync.repository_url:

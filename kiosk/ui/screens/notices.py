@@ -9,8 +9,8 @@ from kivy.uix.widget import Widget
 from kiosk.content.model import Notice, Severity
 from kiosk.content.selection import Selection
 from kiosk.i18n.formatting import format_timestamp
-from kiosk.ui.screens.listing import ListingScreen
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.listing import ListingScreen
 from kiosk.ui.widgets.cards import Text, text_card
 
 

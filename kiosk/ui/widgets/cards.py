@@ -13,7 +13,6 @@ from typing import Any
 from kivy.app import App
 from kivy.factory import Factory
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.widget import Widget
 
 from kiosk.content.links import qr_link
 from kiosk.ui.theme import hex_colour

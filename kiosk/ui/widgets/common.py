@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.graphics import Color, Ellipse, Line, Mesh
 from kivy.properties import (
     BooleanProperty,
     ColorProperty,
@@ -15,7 +16,6 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.scrollview import ScrollView
-from kivy.graphics import Color, Ellipse, Line, Mesh
 from kivy.uix.widget import Widget
 
 from kiosk.i18n.languages import endonym
@@ -186,8 +186,8 @@ class ClippedScrollView(ScrollView):  # type: ignore[misc]
 
     def _update_clip(self, *_args: Any) -> None:
         x, y = self.to_window(*self.pos)
-        self.clip_rect = [int(round(x)), int(round(y)), int(round(self.width)),
-                          int(round(self.height))]
+        self.clip_rect = [round(x), round(y), round(self.width),
+                          round(self.height)]
 
 
 class ScrollingList(BoxLayout):  # type: ignore[misc]
