@@ -55,7 +55,9 @@ def notice_lines(screen: KioskScreen, notice: Notice) -> list[Text]:
     if notice.validity.valid_until:
         lines.append(screen.message("Valid until {time}", time=when(notice.validity.valid_until)))
     status = screen.app.state.sync_status
-    source = status.source(notice.origin) if status is not None else None
+    # Bundle notices were last verified with the signed content they came in.
+    source_name = "content" if notice.origin == "bundle" else notice.origin
+    source = status.source(source_name) if status is not None else None
     if source is not None and source.last_success is not None:
         lines.append(screen.message("Last verified {time}", time=when(source.last_success)))
     return lines
