@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from kiosk.content.selection import Selection
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.notices import notice_heading
@@ -11,8 +14,31 @@ from kiosk.ui.widgets.cards import text_card
 MAX_HOME_URGENT = 2
 
 
+#: Smallest tile height, in design pixels; below it the home screen scrolls.
+MIN_TILE_PX = 180
+
+
 class HomeScreen(KioskScreen):
-    """The screen every passenger starts from and idle returns to."""
+    """The screen every passenger starts from and idle returns to.
+
+    Tiles fill the screen in two columns on a portrait screen and three on a
+    landscape one, and never shrink below a comfortable touch size.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fbind("size", self._arrange_tiles)
+        self.ids.urgent.fbind("height", self._arrange_tiles)
+
+    def _arrange_tiles(self, *_args: Any) -> None:
+        tiles = self.ids.tiles
+        metrics = self.app.metrics
+        tiles.cols = 3 if self.width > self.height else 2
+        rows = math.ceil(len(tiles.children) / tiles.cols)
+        column = self.ids.column
+        free = (self.height - self.ids.urgent.height - column.padding[1] - column.padding[3]
+                - column.spacing - tiles.spacing[1] * (rows - 1))
+        tiles.row_default_height = max(metrics.px(MIN_TILE_PX), metrics.touch_target, free / rows)
 
     def populate(self, selection: Selection) -> None:
         box = self.ids.urgent
