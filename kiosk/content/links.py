@@ -28,6 +28,20 @@ def qr_link(link: str | None) -> str | None:
     return None
 
 
+def qr_matrix(link: str, border: int = 4) -> list[list[bool]]:
+    """Return the modules of the QR code for ``link``, True for dark, quiet zone included.
+
+    The link is encoded as UTF-8 with error correction M or better: segno would
+    otherwise pick Shift_JIS for text that fits it, which phones that assume
+    UTF-8 misread. ``border`` is the quiet zone in modules; the specification
+    asks for 4.
+    """
+    import segno
+
+    code = segno.make(link, error="m", micro=False, encoding="utf-8")
+    return [[bool(module) for module in row] for row in code.matrix_iter(scale=1, border=border)]
+
+
 def tel_link(number: str) -> str:
     """Return the ``tel:`` link for a hotline number such as ``12320`` or ``+86 10 1234``."""
     return "tel:" + re.sub(r"[\s]", "", number)

@@ -12,10 +12,11 @@ the test suite checks every palette without a display.
 - Colour difference is CIEDE2000 in CIELAB (D65), after Sharma, Wu and Dalal,
   "The CIEDE2000 Color-Difference Formula: Implementation Notes, Supplementary
   Test Data, and Mathematical Observations", Color Res. Appl. 30(1), 2005.
-  CIE76 (plain Euclidean distance in CIELAB) overstates differences between
-  saturated colours such as yellow and orange by up to several times, which
-  would let two risk fills pass that look alike. CIEDE2000 weights chroma
-  and hue differences to follow what observers report.
+  CIE76, the plain Euclidean distance in CIELAB, overstates differences
+  between saturated colours: for the default yellow and orange risk fills it
+  gives 45.9 where CIEDE2000 gives 29.2. A CIE76 threshold would therefore let
+  saturated fills pass that look alike. CIEDE2000 weights lightness, chroma
+  and hue differences to match visual judgements.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ AAA_NORMAL_TEXT = 7.0
 AAA_LARGE_TEXT = 4.5
 
 #: Smallest CIEDE2000 difference between any two risk fills, for every kind of vision checked.
-#: A difference of 1 is about the smallest that an observer sees between two patches side by
-#: side under controlled light. The risk fills must be told apart when a passenger sees one
-#: badge alone on a glossy screen in a lit hall, so the threshold is ten times that.
+#: A difference of 1 is about the smallest one an observer can detect between two patches side
+#: by side under controlled light. A passenger must tell the fills apart with one badge alone
+#: on a glossy screen in a lit hall, so the threshold is ten times that.
 MIN_RISK_FILL_DIFFERENCE = 10.0
 
 #: Risk colour names, in the order of the levels; each has a ``risk_<name>`` fill in the palette.
@@ -102,16 +103,15 @@ class TextPair:
     background: str
     #: WCAG large text: at least 18 pt (24 px), or 14 pt (about 18.7 px) bold.
     large_text: bool
-    #: Where the pair appears, for reports and test names.
+    #: Places in the UI that draw the pair, for reports and test messages.
     where: str
 
 
 #: Every text colour on every background that the kv files and screens draw.
 #: A pair is large text only when every label in it is a title, tile title,
-#: clock or banner; body (36 design px) and small (28 design px) text count
-#: as normal text. The small text is large by the pixel rule, but at 1080 px
-#: across a 43-inch screen it is only about 9 mm tall at reading distance, so
-#: it is held to the normal-text ratio.
+#: clock or banner. Body (36 design px) and small (28 design px) text count
+#: as normal text. Small text is large by the WCAG pixel rule, but it is held
+#: to the normal-text ratio because passengers read it from a metre away.
 TEXT_ON_BACKGROUND: tuple[TextPair, ...] = (
     TextPair("text", "background", False,
              "top bar title, PIN prompt, self-check question"),
@@ -121,8 +121,7 @@ TEXT_ON_BACKGROUND: tuple[TextPair, ...] = (
     TextPair("text", "surface", False, "card titles and bodies"),
     TextPair("muted_text", "surface", False, "card detail lines, footer lines, QR captions"),
     TextPair("header_text", "header", False,
-             "site name, date, clock, unselected language buttons"),
-    TextPair("accent_text", "header", False, "self-check tile on the home screen"),
+             "site name, date, clock, unselected language buttons, attract loop"),
     TextPair("accent_text", "accent", False,
              "home tiles, buttons, PIN keys, footer mode buttons when off"),
     TextPair("selected_text", "selected", False,
@@ -187,14 +186,14 @@ def srgb_to_linear(channel: float) -> float:
     """
     if channel <= 0.03928:
         return channel / 12.92
-    return ((channel + 0.055) / 1.055) ** 2.4
+    return math.pow((channel + 0.055) / 1.055, 2.4)
 
 
 def linear_to_srgb(channel: float) -> float:
     """Gamma-encode one linear channel from 0 to 1 (IEC 61966-2-1)."""
     if channel <= 0.0031308:
         return channel * 12.92
-    return 1.055 * channel ** (1 / 2.4) - 0.055
+    return 1.055 * math.pow(channel, 1 / 2.4) - 0.055
 
 
 def linear_rgb(colour: str) -> RGB:
@@ -223,7 +222,7 @@ def required_contrast(large_text: bool, enhanced: bool = False) -> float:
 
 
 def _multiply(matrix: Matrix, vector: RGB) -> RGB:
-    first, second, third = (sum(weight * value for weight, value in zip(row, vector))
+    first, second, third = (sum(weight * value for weight, value in zip(row, vector, strict=True))
                             for row in matrix)
     return first, second, third
 
@@ -247,14 +246,14 @@ def simulate_deficiency(colour: str, deficiency: Deficiency | None) -> str:
 def _lab_f(ratio: float) -> float:
     # CIE 1976: cube root above (6/29)^3, a straight line below it.
     if ratio > (6 / 29) ** 3:
-        return ratio ** (1 / 3)
+        return math.pow(ratio, 1 / 3)
     return ratio / (3 * (6 / 29) ** 2) + 4 / 29
 
 
 def srgb_to_lab(colour: str) -> Lab:
     """Return the CIELAB (D65) lightness and opponent axes of a ``#rrggbb`` colour."""
     xyz = _multiply(_RGB_TO_XYZ, linear_rgb(colour))
-    fx, fy, fz = (_lab_f(value / white) for value, white in zip(xyz, _WHITE_XYZ))
+    fx, fy, fz = (_lab_f(value / white) for value, white in zip(xyz, _WHITE_XYZ, strict=True))
     return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
 
 
@@ -336,7 +335,7 @@ def check_contrast(palette: Palette, enhanced: bool = False,
                    pairs: tuple[TextPair, ...] = TEXT_ON_BACKGROUND) -> list[ContrastResult]:
     """Return the contrast of every text pair in ``palette`` with the WCAG ratio it needs.
 
-    ``enhanced`` asks for level AAA (7:1, or 4.5:1 for large text) instead of AA.
+    ``enhanced`` selects level AAA (7:1, or 4.5:1 for large text) instead of AA.
     """
     results = []
     for pair in pairs:

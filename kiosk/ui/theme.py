@@ -19,7 +19,12 @@ def hex_colour(value: str, alpha: float = 1.0) -> RGBA:
 
 @dataclass(frozen=True)
 class Palette:
-    """Colours of one theme. Text colours meet WCAG 2.1 AA on their backgrounds."""
+    """Colours of one theme.
+
+    Text colours meet WCAG 2.1 AA on the backgrounds they are drawn on, and
+    the risk fills stay apart for the common colour-vision deficiencies;
+    ``kiosk.ui.accessibility`` lists the pairs and the tests check them.
+    """
 
     background: str = "#f4f6f8"
     surface: str = "#ffffff"
@@ -36,9 +41,10 @@ class Palette:
     banner_text: str = "#5c3d00"
     selected: str = "#ffd23f"
     selected_text: str = "#1b1f24"
-    # Risk colours: fills for the colour swatches, with text colours that
-    # keep 4.5:1 contrast on each fill.
-    risk_green: str = "#1e7b34"
+    # Risk colours: fills for the colour swatches, with mark colours that
+    # keep 4.5:1 contrast on each fill. The green leans to blue so that
+    # protanopes and deuteranopes can tell it from the orange and the red.
+    risk_green: str = "#1e7b46"
     risk_yellow: str = "#f2c200"
     risk_orange: str = "#e06c00"
     risk_red: str = "#c62828"
@@ -128,10 +134,18 @@ class Metrics:
         return self.font("clock")
 
 
-#: Light text on black with yellow highlights, for passengers with low vision.
+#: White text on black with yellow buttons, for passengers with low vision.
+#: All text reaches WCAG AAA (7:1). The header is white because the home
+#: screen draws the self-check tile in the header colour with the buttons'
+#: black text; the selected language is then shown inverted, white on black.
+#: The red risk fill is dark with a white mark so that it differs in lightness
+#: from the light orange, which is what protanopes and deuteranopes can see.
 HIGH_CONTRAST_PALETTE = Palette(
     background="#000000", surface="#000000", text="#ffffff", muted_text="#ffffff",
-    header="#000000", header_text="#ffffff", accent="#ffff00", accent_text="#000000",
-    urgent="#ff4d4d", urgent_text="#000000", warning="#ffd000", banner="#ffff00",
-    banner_text="#000000", selected="#ffffff", selected_text="#000000",
+    header="#ffffff", header_text="#000000", accent="#ffff00", accent_text="#000000",
+    urgent="#ff6666", urgent_text="#000000", warning="#ffd000", banner="#000000",
+    banner_text="#ffff00", selected="#000000", selected_text="#ffffff",
+    risk_green="#33dd99", risk_yellow="#ffff00", risk_orange="#ff9900", risk_red="#b00000",
+    risk_green_text="#000000", risk_yellow_text="#000000", risk_orange_text="#000000",
+    risk_red_text="#ffffff",
 )

@@ -15,7 +15,6 @@ from kivy.factory import Factory
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.content.links import qr_link
-from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets.common import Card, RiskBadge, TapCard
 from kiosk.ui.widgets.qr import QrCode
 from kiosk.ui.widgets.text import KioskLabel
@@ -95,13 +94,10 @@ def risk_card(colour: str, label_text: Text, criteria: Text, advice: Text,
               criteria_title: Text, advice_title: Text) -> Card:
     """A risk level: badge and label in the level's colour, then criteria and advice."""
     app = _app()
-    palette = app.palette
     card = Card(accent_role=f"risk_{colour}")
     row = Factory.RiskRow(size_hint_y=None, height=app.metrics.px(110),
                           spacing=app.metrics.px(24))
-    badge = RiskBadge(colour=colour, size_hint_x=None, width=app.metrics.px(110),
-                      fill=hex_colour(getattr(palette, f"risk_{colour}")),
-                      mark=hex_colour(getattr(palette, f"risk_{colour}_text")))
+    badge = RiskBadge(colour=colour, size_hint_x=None, width=app.metrics.px(110))
     title = heading(label_text, fit_height=False, valign="middle")
     row.add_widget(badge)
     row.add_widget(title)

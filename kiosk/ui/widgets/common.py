@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.app import App
 from kivy.graphics import Color, Ellipse, Line, Mesh
 from kivy.properties import (
     BooleanProperty,
-    ColorProperty,
     ListProperty,
     NumericProperty,
     ObjectProperty,
@@ -19,6 +19,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n.languages import endonym
+from kiosk.ui.theme import hex_colour
 
 
 class Card(BoxLayout):  # type: ignore[misc]
@@ -50,6 +51,9 @@ class Tile(ButtonBehavior, BoxLayout):  # type: ignore[misc]
 
     background_role = StringProperty("accent")
     """Palette field of the tile's fill."""
+
+    text_tone = StringProperty("accent")
+    """Palette tone of the tile's text (see ``KioskLabel.tone``)."""
 
 
 class KioskButton(ButtonBehavior, BoxLayout):  # type: ignore[misc]
@@ -118,21 +122,20 @@ class RiskBadge(Widget):  # type: ignore[misc]
     """
 
     colour = StringProperty("green")
-    """Risk colour name: green, yellow, orange or red."""
-
-    fill = ColorProperty("#1e7b34")
-    """Fill of the shape, from the theme."""
-
-    mark = ColorProperty("#ffffff")
-    """Colour of the mark inside the shape."""
+    """Risk colour name: green, yellow, orange or red; fill and mark come from the palette."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        for name in ("pos", "size", "colour", "fill", "mark"):
+        for name in ("pos", "size", "colour"):
             self.fbind(name, self._redraw)
+        # bind() holds the method weakly, so a dropped badge is not kept alive.
+        App.get_running_app().bind(palette=self._redraw)
         self._redraw()
 
     def _redraw(self, *_args: Any) -> None:
+        palette = App.get_running_app().palette
+        fill = hex_colour(getattr(palette, f"risk_{self.colour}"))
+        mark = hex_colour(getattr(palette, f"risk_{self.colour}_text"))
         x, y = self.pos
         side = min(self.size)
         cx, cy = x + self.width / 2, y + self.height / 2
@@ -145,13 +148,13 @@ class RiskBadge(Widget):  # type: ignore[misc]
         }.get(self.colour)
         self.canvas.clear()
         with self.canvas:
-            Color(rgba=self.fill)
+            Color(rgba=fill)
             if outline is None:
                 Ellipse(pos=(cx - r, cy - r), size=(side, side))
             else:
                 vertices = [value for px, py in outline for value in (px, py, 0, 0)]
                 Mesh(vertices=vertices, indices=list(range(len(outline))), mode="triangle_fan")
-            Color(rgba=self.mark)
+            Color(rgba=mark)
             width = max(side * 0.07, 1.5)
             if self.colour == "green":
                 Line(points=[cx - r * 0.45, cy, cx - r * 0.1, cy - r * 0.35, cx + r * 0.5, cy + r * 0.35],

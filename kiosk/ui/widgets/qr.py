@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import segno
 from kivy.graphics.texture import Texture
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.image import Image
 
-from kiosk.content.links import qr_link
+from kiosk.content.links import qr_link, qr_matrix
 
 #: Light modules around the code, as the QR specification requires.
 QUIET_ZONE_MODULES = 4
@@ -38,8 +37,7 @@ class QrCode(Image):  # type: ignore[misc]
             self.size = (0, 0)
             self.opacity = 0
             return
-        code = segno.make(link, error="m", micro=False)
-        rows = [list(row) for row in code.matrix_iter(scale=1, border=QUIET_ZONE_MODULES)]
+        rows = qr_matrix(link, border=QUIET_ZONE_MODULES)
         side = len(rows)
         # Kivy textures start at the bottom row, so rows are written bottom-up.
         pixels = bytes(0 if dark else 255 for row in reversed(rows) for dark in row)
