@@ -146,10 +146,14 @@ def test_markup_in_content_renders_literally(kiosk_home):
         labels = [w for w in kiosk_home.walk(app.root.ids.screens.current_screen)
                   if isinstance(w, KioskLabel) and w.plain == hostile]
         assert len(labels) == 2
+        escaped = KioskLabel(plain=hostile, markup=True)
+        assert escaped.text == escape_markup(hostile)
+        assert escaped.refs == {}
         plain_label = KioskLabel(plain="red big link bold")
         kiosk_home.frames()
         for label in labels:
-            assert label.text == escape_markup(hostile)
+            assert label.markup is False
+            assert label.text == hostile
             assert label.refs == {}
             # [size=400] would make the texture far taller than one line.
             assert label.texture_size[1] < plain_label.texture_size[1] * 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import arabic_reshaper
 
@@ -38,6 +39,7 @@ def clean_text(text: str) -> str:
                     if char == "\n" or unicodedata.category(char) not in {"Cc", "Cs"})
 
 
+@lru_cache(maxsize=4096)
 def visual_line(line: str, rtl: bool) -> str:
     """Return one line in the order and forms the screen draws it."""
     if not rtl:
@@ -87,23 +89,43 @@ def layout_rtl(text: str, max_width: float, measure: Callable[[str], float]) -> 
 
     ``measure`` returns the drawn width of a string in the label's font; it is
     applied to the shaped form, because Arabic presentation forms differ in
-    width from the logical letters.
+    width from the logical letters. Arabic letters join only within a word, so
+    a line's width is the sum of its words' widths, each measured once.
     """
-    # Arabic letters join only within a word, so a line's shaped width is the
-    # sum of its words' widths; caching per word keeps relayout cheap.
     widths: dict[str, float] = {}
 
-    def word_width(word: str) -> float:
-        if word not in widths:
-            widths[word] = measure(visual_line(word, rtl=True)) if word.strip() else \
-                measure("x" + word + "x") - measure("xx")
-        return widths[word]
+    def piece_width(piece: str) -> float:
+        if piece not in widths:
+            widths[piece] = measure(visual_line(piece, rtl=True)) if piece.strip() else \
+                measure("x" + piece + "x") - measure("xx")
+        return widths[piece]
 
     def shaped_width(fragment: str) -> float:
-        return sum(word_width(piece) for piece in _BREAK_AFTER.split(fragment) if piece)
+        return measure(visual_line(fragment, rtl=True))
 
     visual: list[str] = []
     for paragraph in text.split("\n"):
-        for line in wrap_logical(paragraph, max_width, shaped_width):
-            visual.append(visual_line(line, rtl=True))
+        line: list[str] = []
+        line_width = 0.0
+        for piece in _BREAK_AFTER.split(paragraph):
+            if not piece:
+                continue
+            width = piece_width(piece)
+            if piece.isspace():
+                if line:
+                    line.append(piece)
+                    line_width += width
+                continue
+            if line and line_width + width > max_width:
+                visual.append(visual_line("".join(line).rstrip(), rtl=True))
+                line, line_width = [], 0.0
+            if width > max_width:
+                # A word wider than the whole line is broken between letters.
+                *full, rest = wrap_logical(piece, max_width, shaped_width)
+                visual.extend(visual_line(part, rtl=True) for part in full)
+                line, line_width = [rest], shaped_width(rest)
+                continue
+            line.append(piece)
+            line_width += width
+        visual.append(visual_line("".join(line).rstrip(), rtl=True))
     return "\n".join(visual)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
@@ -20,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk import __version__
 from kiosk.config import KioskConfig
 from kiosk.content.model import Bundle, Notice, RiskColour
+from kiosk.i18n.fonts import font_for
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
 from kiosk.ui.idle import IdleWatcher
@@ -181,6 +183,23 @@ class KioskApp(App):  # type: ignore[misc]
         self._check_takeover()
         if self.worker is not None:
             self.worker.start()
+        self._warm_fonts(list(self.kiosk_config.languages))
+
+    def _warm_fonts(self, languages: list[str]) -> None:
+        """Open each language's fonts in its common sizes, one language per frame.
+
+        Kivy opens a font file the first time a label uses it at a size, which
+        made the first switch to each language about twice as slow as later
+        ones. Doing it while the kiosk waits costs a few milliseconds a frame.
+        """
+        if not languages:
+            return
+        language = languages.pop()
+        for bold in (False, True):
+            for role in ("body", "small", "title", "tile"):
+                CoreLabel(text="0", font_name=str(font_for(language, bold=bold)),
+                          font_size=self.metrics.font(role)).refresh()
+        Clock.schedule_once(lambda _dt: self._warm_fonts(languages), 0.1)
         logger.info("Kiosk %s started: site %r, content version %s", __version__,
                     self.kiosk_config.site_id, self.state.bundle.version)
         if self._on_ready is not None:
