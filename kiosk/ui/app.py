@@ -183,6 +183,11 @@ class KioskApp(App):  # type: ignore[misc]
         self._check_takeover()
         if self.worker is not None:
             self.worker.start()
+        logger.info("Kiosk %s started: site %r, content version %s", __version__,
+                    self.kiosk_config.site_id, self.state.bundle.version)
+        if self._on_ready is not None:
+            # Two frames later the first screen is fully laid out and drawn.
+            Clock.schedule_once(lambda _dt: self._on_ready(self), 0.3)  # type: ignore[misc]
         self._warm_fonts(list(self.kiosk_config.languages))
 
     def _warm_fonts(self, languages: list[str]) -> None:
@@ -200,11 +205,6 @@ class KioskApp(App):  # type: ignore[misc]
                 CoreLabel(text="0", font_name=str(font_for(language, bold=bold)),
                           font_size=self.metrics.font(role)).refresh()
         Clock.schedule_once(lambda _dt: self._warm_fonts(languages), 0.1)
-        logger.info("Kiosk %s started: site %r, content version %s", __version__,
-                    self.kiosk_config.site_id, self.state.bundle.version)
-        if self._on_ready is not None:
-            # Two frames later the first screen is fully laid out and drawn.
-            Clock.schedule_once(lambda _dt: self._on_ready(self), 0.3)  # type: ignore[misc]
 
     def on_stop(self) -> None:
         if self.worker is not None:
