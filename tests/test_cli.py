@@ -97,3 +97,26 @@ def test_unknown_command_exits_with_usage():
     with pytest.raises(SystemExit) as caught:
         main(["fly"])
     assert caught.value.code == 2
+
+
+@pytest.mark.ui
+def test_screenshot_command_writes_png(tmp_path):
+    """The documented screenshot command, in its own process and window."""
+    import os
+    import subprocess
+
+    from PIL import Image
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs an X display: run the suite under xvfb-run (see README.md)")
+    out = tmp_path / "notice-ja.png"
+    environ = dict(os.environ, KIVY_HOME=str(tmp_path / "kivy"))
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "kiosk.cli", "screenshot", "--config",
+         str(REPO / "assets" / "config" / "sample-kiosk.toml"), "--screen", "notice",
+         "--lang", "ja", "--out", str(out), "--at", "2026-12-04T09:30:00+08:00"],
+        env=environ, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Image.open(out) as image:
+        assert image.size == (1080, 1920)
+    assert sorted(path.name for path in tmp_path.glob("*.png")) == ["notice-ja.png"]
