@@ -45,7 +45,7 @@ LARGE_TEXT_SCALE = 1.35
 
 
 class SyncWorkerLike(Protocol):
-    """What the app needs of the background sync worker."""
+    """Interface of the background sync worker, as the app uses it."""
 
     def start(self) -> None: ...
 
