@@ -83,6 +83,17 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class HeartbeatConfig:
+    """Reports to the admin console's fleet view; disabled while ``url`` is empty."""
+
+    #: Base URL of the console's fleet API, such as https://console.example.gov.cn/fleet/api/.
+    url: str = ""
+    #: File holding this kiosk's token, readable by the kiosk's user only.
+    token_file: Path | None = None
+    interval_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     """Everything the kiosk reads from its configuration file."""
 
@@ -105,6 +116,7 @@ class KioskConfig:
     default_bundle: Path | None = None
     display: DisplayConfig = DisplayConfig()
     sync: SyncConfig = SyncConfig()
+    heartbeat: HeartbeatConfig = HeartbeatConfig()
 
 
 def _check_number(source: str, key: str, value: Any, low: float, high: float) -> float:
@@ -210,6 +222,24 @@ def _sync(source: str, table: Mapping[str, Any], base: Path) -> SyncConfig:
                       trusted_root=(base / trusted_root) if trusted_root else None, **numbers)
 
 
+def _heartbeat(source: str, table: Mapping[str, Any], base: Path,
+               allowed_hosts: tuple[str, ...]) -> HeartbeatConfig:
+    _check_keys(source, "heartbeat.", table, {f.name for f in fields(HeartbeatConfig)})
+    url = table.get("url", "")
+    if not isinstance(url, str):
+        raise ConfigError(source, "heartbeat.url", "not a string", url, "an https URL")
+    token_file = table.get("token_file")
+    if url:
+        _check_url(source, "heartbeat.url", url, allowed_hosts)
+        if not isinstance(token_file, str) or not token_file:
+            raise ConfigError(source, "heartbeat.token_file", "missing",
+                              expected="the path of the file with this kiosk's token")
+    interval = _check_number(source, "heartbeat.interval_s",
+                             table.get("interval_s", HeartbeatConfig.interval_s), 10, 3600)
+    return HeartbeatConfig(url=url, token_file=(base / token_file) if token_file else None,
+                           interval_s=float(interval))
+
+
 def load_config(path: Path | None) -> KioskConfig:
     """Load and validate the configuration file; ``None`` gives the defaults.
 
@@ -262,6 +292,7 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
 
     data_dir = document.get("data_dir")
     default_bundle = document.get("default_bundle")
+    sync = _sync(source, document.get("sync", {}), base)
     return KioskConfig(
         site_id=document.get("site_id", ""),
         kiosk_id=document.get("kiosk_id", ""),
@@ -278,5 +309,6 @@ def config_from_mapping(document: Mapping[str, Any], source: str, base: Path) ->
         data_dir=(base / data_dir) if data_dir else default.data_dir,
         default_bundle=(base / default_bundle) if default_bundle else None,
         display=_display(source, document.get("display", {})),
-        sync=_sync(source, document.get("sync", {}), base),
+        sync=sync,
+        heartbeat=_heartbeat(source, document.get("heartbeat", {}), base, sync.allowed_hosts),
     )

@@ -128,3 +128,51 @@ def test_result_screen_has_scannable_guidance_code(kiosk_home):
              if isinstance(w, QrCode)]
     assert [code.link for code in codes] == [kiosk_home.app.state.bundle.self_check.guidance_url]
     assert codes[0].texture is not None
+
+
+class RefusingClient:
+    """A heartbeat client that fails the test if anything is sent."""
+
+    def post(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the payload test must not send anything")
+
+
+def test_heartbeat_carries_no_answers_and_no_screenshot(kiosk_home):
+    import json
+    import threading
+
+    from kiosk.sync.heartbeat import HeartbeatSender
+
+    app = kiosk_home.app
+    walk(kiosk_home, "zh_Hans", "close-contact")
+    assert kiosk_home.current == "selfcheck_result"
+
+    sender = HeartbeatSender("http://127.0.0.1:9/fleet/api/", "token", "kiosk-1",
+                             RefusingClient(), app.view_counter)
+    payload, _sequence = sender.payload(kiosk_home.clock.now())
+    encoded = json.dumps(payload, ensure_ascii=False)
+    for question in QUESTIONS:
+        assert question not in encoded
+    assert '"red"' not in encoded
+    assert payload["views"]["selfcheck_result"]["zh_Hans"] >= 1
+
+    # The console never gets a picture of a self-check result.
+    captured: list[bytes | None] = []
+    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
+    worker.start()
+    while worker.is_alive():
+        kiosk_home.frames(1)
+    assert captured == [None]
+
+
+def test_screenshot_for_console_on_public_screen(kiosk_home):
+    import threading
+
+    app = kiosk_home.app
+    captured: list[bytes | None] = []
+    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
+    worker.start()
+    while worker.is_alive():
+        kiosk_home.frames(1)
+    assert captured[0] is not None
+    assert captured[0].startswith(b"\x89PNG\r\n\x1a\n")

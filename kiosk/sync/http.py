@@ -240,6 +240,45 @@ class HttpClient:
             raise
         return self._stream_and_close(response, max_bytes, deadline)
 
+    def post(self, url: str, body: bytes, *, headers: Mapping[str, str],
+             max_bytes: int) -> Response:
+        """Send ``body`` with POST and read the response into memory, under the limits of :meth:`get`.
+
+        Redirects are not followed: a 3xx response raises :class:`HttpStatusError`,
+        so a body and its credentials never go to a URL the caller did not choose.
+        Raises a :class:`DownloadError` subclass for every failure.
+        """
+        deadline = _Deadline(self._clock, self._config.deadline_s)
+        check_url(url, self._config.allowed_hosts)
+        left = deadline.check(url)
+        timeout = (min(self._config.connect_timeout_s, left),
+                   min(self._config.read_timeout_s, left))
+        host = (_split(url).hostname or "").lower()
+        proxies = dict(_NO_PROXIES) if host in LOOPBACK_HOSTS else None
+        try:
+            response = self._session.post(url, data=body, headers=dict(headers),
+                                          timeout=timeout, stream=True, allow_redirects=False,
+                                          proxies=proxies)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            raise _wrap(url, error) from error
+        except ValueError as error:
+            raise DownloadError(url, f"invalid URL ({error})") from error
+
+        try:
+            _check_success(response)
+            received = b"".join(self._read_body(response, max_bytes, deadline))
+        finally:
+            response.close()
+
+        logger.debug("%s posted %d bytes, received %d bytes", url, len(body), len(received))
+        return Response(
+            url=url, status=response.status_code, body=received,
+            headers=_lower_headers(response),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            not_modified=False,
+        )
+
     def close(self) -> None:
         """Close the session and its pooled connections."""
         self._session.close()

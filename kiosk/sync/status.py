@@ -69,12 +69,18 @@ class SyncStatus:
         return tuple(status for status in self.sources if status.consecutive_failures > 0)
 
     @property
+    def content_sources(self) -> tuple[SourceStatus, ...]:
+        """Sources of what passengers see; the heartbeat to the console is not one."""
+        return tuple(status for status in self.sources if status.kind != "heartbeat")
+
+    @property
     def last_success(self) -> datetime | None:
-        """The oldest of the sources' last successes: the age of the least current content."""
-        moments = [status.last_success for status in self.sources]
+        """The oldest of the content sources' last successes: the age of the least current content."""
+        moments = [status.last_success for status in self.content_sources]
         if not moments or any(moment is None for moment in moments):
             return None
         return min(moment for moment in moments if moment is not None)
 
     def stale_sources(self, now: datetime, stale_after_s: float) -> tuple[SourceStatus, ...]:
-        return tuple(status for status in self.sources if status.is_stale(now, stale_after_s))
+        return tuple(status for status in self.content_sources
+                     if status.is_stale(now, stale_after_s))

@@ -27,6 +27,7 @@ from kiosk.content.model import Bundle, Notice
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.cache import FeedCache
 from kiosk.sync.feeds import FeedSyncer
+from kiosk.sync.heartbeat import HeartbeatSender
 from kiosk.sync.http import USER_AGENT, HttpClient
 from kiosk.sync.status import SourceResult, SourceStatus, SyncStatus
 
@@ -238,7 +239,8 @@ class SyncWorker:
         self._deliver_bundle(result)
         if result.ok:
             slot.backoff.success()
-            delay = self._config.interval_s
+            # A source may keep its own rhythm, as the heartbeat does.
+            delay = getattr(slot.source, "interval_s", None) or self._config.interval_s
         else:
             delay = slot.backoff.failure()
             logger.warning("source %s: failure %d in a row, next attempt in %.0f s",
@@ -291,10 +293,13 @@ class SyncWorker:
 
 
 def create_sync_worker(config: KioskConfig, on_update: UpdateCallback,
-                       on_bundle: Callable[[Bundle], None] | None = None) -> SyncWorker:
-    """Build the worker for the configured feeds and signed content repository.
+                       on_bundle: Callable[[Bundle], None] | None = None,
+                       heartbeat: Callable[[HttpClient], HeartbeatSender] | None = None,
+                       ) -> SyncWorker:
+    """Build the worker for the configured feeds, signed content repository and heartbeat.
 
-    ``on_bundle`` receives each newly verified bundle, and the cached one at start-up.
+    ``on_bundle`` receives each newly verified bundle, and the cached one at
+    start-up. ``heartbeat`` builds the heartbeat sender on the worker's HTTP client.
     """
     client = HttpClient(config.sync, USER_AGENT)
     cache = FeedCache(config.data_dir / "feeds")
@@ -304,4 +309,10 @@ def create_sync_worker(config: KioskConfig, on_update: UpdateCallback,
         from kiosk.sync.content_source import ContentSource
 
         sources.insert(0, ContentSource(config.sync, config.data_dir, client))
-    return SyncWorker(sources, config.sync, on_update, resources=[client], on_bundle=on_bundle)
+    sender = heartbeat(client) if heartbeat is not None else None
+    if sender is not None:
+        sources.append(sender)
+    worker = SyncWorker(sources, config.sync, on_update, resources=[client], on_bundle=on_bundle)
+    if sender is not None:
+        sender.bind_status(worker.status)
+    return worker

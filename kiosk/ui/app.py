@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
@@ -24,6 +26,7 @@ from kiosk.content.model import Bundle, Notice, RiskColour
 from kiosk.i18n.fonts import font_for
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
+from kiosk.sync.heartbeat import ViewCounter
 from kiosk.ui.idle import IdleWatcher
 from kiosk.ui.maintenance import PinGate, SecretGesture
 from kiosk.ui.screens.base import KioskScreen
@@ -40,6 +43,10 @@ SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice",
            "selfcheck_result", "attract", "takeover", "pin", "maintenance")
 #: Screens of the staff; an alert never takes over while staff work on them.
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
+#: Screens never captured for the console: a passenger's self-check, and staff screens.
+PRIVATE_SCREENS = frozenset({"selfcheck", "selfcheck_result", *STAFF_SCREENS})
+#: Longest wait of the sync thread for a screenshot from the UI thread, in seconds.
+SCREENSHOT_TIMEOUT_S = 5.0
 #: Font size factor of the large-text mode.
 LARGE_TEXT_SCALE = 1.35
 
@@ -125,6 +132,8 @@ class KioskApp(App):  # type: ignore[misc]
         self._gesture = SecretGesture(clock=monotonic)
         self._dismissed_alerts: set[str] = set()
         self.worker: SyncWorkerLike | None = None
+        # Counts views per screen and language for the fleet view; no person is recorded.
+        self.view_counter = ViewCounter()
         self._on_ready = on_ready
         self._last_minute: tuple[int, int] | None = None
 
@@ -149,6 +158,8 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.bind(language=languages.setter("current"))
 
         self.tr.bind(language=self._update_chrome)
+        manager.bind(current=self._count_view)
+        self.tr.bind(language=self._count_view)
         self.state.bind(selection=self._update_chrome, sync_status=self._update_chrome)
         self.state.bind(selection=self._check_takeover)
         Window.bind(on_touch_down=self.idle.touched, on_request_close=self._refuse_close,
@@ -209,6 +220,35 @@ class KioskApp(App):  # type: ignore[misc]
     def on_stop(self) -> None:
         if self.worker is not None:
             self.worker.stop()
+
+    def _count_view(self, *_args: Any) -> None:
+        screen = self.screens.current
+        if screen not in STAFF_SCREENS:
+            self.view_counter.record(screen, self.tr.language)
+
+    def capture_screenshot(self) -> bytes | None:
+        """Return a half-size PNG of the screen, or None on private screens; call from the sync thread.
+
+        The capture itself runs on the UI thread, which owns the OpenGL context.
+        """
+        done = threading.Event()
+        result: list[bytes | None] = [None]
+
+        def capture(_dt: float) -> None:
+            try:
+                if self.screens.current not in PRIVATE_SCREENS:
+                    buffer = io.BytesIO()
+                    self.root.export_as_image(scale=0.5).save(buffer, fmt="png")
+                    result[0] = buffer.getvalue()
+            except Exception:
+                logger.exception("Screenshot for the console failed")
+            finally:
+                done.set()
+
+        Clock.schedule_once(capture, 0)
+        if not done.wait(SCREENSHOT_TIMEOUT_S):
+            logger.warning("Screenshot for the console timed out after %.0f s", SCREENSHOT_TIMEOUT_S)
+        return result[0]
 
     def _apply_background(self, *_args: Any) -> None:
         Window.clearcolor = hex_colour(self.palette.background)

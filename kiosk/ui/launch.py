@@ -112,11 +112,45 @@ def run(config: KioskConfig, windowed: bool = False) -> None:
     configure_kivy(config, windowed=windowed)
     bundle = load_start_bundle(config)
     app = build_app(config, bundle)
-    if config.sync.feeds or config.sync.repository_url:
+    if config.sync.feeds or config.sync.repository_url or config.heartbeat.url:
         from kiosk.sync.worker import create_sync_worker
 
-        app.attach_worker(create_sync_worker(config, app.deliver_sync, app.deliver_bundle))
+        heartbeat = heartbeat_factory(config, app) if config.heartbeat.url else None
+        app.attach_worker(create_sync_worker(config, app.deliver_sync, app.deliver_bundle,
+                                             heartbeat=heartbeat))
     app.run()
+
+
+def heartbeat_factory(config: KioskConfig, app: KioskApp) -> Callable[[Any], Any]:
+    """Return a builder of the heartbeat sender for ``create_sync_worker``.
+
+    The token file is read here, once, at start-up; errors logged at warning
+    level and above are collected for the heartbeat's error list.
+    """
+    from kiosk.sync.heartbeat import HeartbeatSender, RecentErrors
+
+    token_file = config.heartbeat.token_file
+    if token_file is None:
+        raise ValueError("heartbeat.url is set but heartbeat.token_file is not")
+    token = token_file.read_text(encoding="utf-8").strip()
+    recent = RecentErrors()
+    logging.getLogger("kiosk").addHandler(recent)
+
+    def content_version() -> int | None:
+        bundle = app.state.bundle
+        return None if bundle.sample else int(bundle.version)
+
+    def clock_status() -> Any:
+        selection = app.state.selection
+        return selection.clock if selection is not None else None
+
+    def build(client: Any) -> HeartbeatSender:
+        return HeartbeatSender(config.heartbeat.url, token, config.kiosk_id, client,
+                               app.view_counter, content_version=content_version,
+                               clock_status=clock_status, errors=recent,
+                               capture_screenshot=app.capture_screenshot,
+                               interval_s=config.heartbeat.interval_s)
+    return build
 
 
 def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
