@@ -33,6 +33,7 @@ from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
 from kiosk.ui.theme import DEFAULT_PALETTE, HIGH_CONTRAST_PALETTE, Metrics, hex_colour
 from kiosk.ui.translator import Translator
+from kiosk.ui.watchdog import SystemdNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.worker: SyncWorkerLike | None = None
         # Counts views per screen and language for the fleet view; no person is recorded.
         self.view_counter = ViewCounter()
+        self.notifier = SystemdNotifier()
         self._on_ready = on_ready
         self._last_minute: tuple[int, int] | None = None
 
@@ -196,6 +198,9 @@ class KioskApp(App):  # type: ignore[misc]
             self.worker.start()
         logger.info("Kiosk %s started: site %r, content version %s", __version__,
                     self.kiosk_config.site_id, self.state.bundle.version)
+        if self.notifier.ready() and self.notifier.watchdog_interval_s:
+            # Pinged from the UI loop, so a frozen loop stops the pings.
+            Clock.schedule_interval(self.notifier.ping, self.notifier.watchdog_interval_s)
         if self._on_ready is not None:
             # Two frames later the first screen is fully laid out and drawn.
             Clock.schedule_once(lambda _dt: self._on_ready(self), 0.3)  # type: ignore[misc]
