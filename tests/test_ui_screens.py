@@ -301,3 +301,16 @@ def test_attract_loop_after_idle_cycles_languages(kiosk_home):
     kiosk_home.tap(screen.ids.invite)
     assert kiosk_home.current == "home"
     assert app.tr.language == "zh_Hans"
+
+
+def test_lockdown_keys_and_close_are_ignored(kiosk_home):
+    from kivy.core.window import Window
+
+    app = kiosk_home.app
+    for key in (27, 282):  # Escape, F1
+        assert Window.dispatch("on_keyboard", key, 0, "", []) is True
+    assert Window.dispatch("on_request_close") is True
+    kiosk_home.frames()
+    assert app.open_settings() is False
+    assert kiosk_home.current == "home"
+    assert app.root.get_root_window() is Window
