@@ -46,6 +46,27 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_folder(folder)
 
 
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete temporary files that ``atomic_write`` left in ``folder`` when it was killed.
+
+    Call only while nothing else writes to the folder, for example at start-up.
+    Returns how many files were removed.
+    """
+    removed = 0
+    if not folder.is_dir():
+        return removed
+    for leftover in folder.glob(".*.tmp"):
+        try:
+            leftover.unlink()
+        except OSError as error:
+            logger.warning("Cannot remove leftover temporary file %s: %s", leftover, error)
+            continue
+        removed += 1
+    if removed:
+        logger.info("Removed %d leftover temporary files in %s", removed, folder)
+    return removed
+
+
 def fsync_folder(folder: Path) -> None:
     """Flush a folder's entries to disk, so a rename in it survives a power cut."""
     try:
@@ -86,6 +107,8 @@ class FeedCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # The cache is created before the sync worker starts, so no write is under way.
+        remove_stale_temp_files(folder)
 
     def path(self, feed_id: str) -> Path:
         # Percent-encoding keeps any feed id a single safe file name.

@@ -44,7 +44,7 @@ from kiosk.content import ContentError, parse_bundle
 from kiosk.content.model import Bundle
 from kiosk.i18n.gettext import _
 from kiosk.publish.metadata import BUNDLE_TARGET, METADATA_DIR, TARGETS_DIR
-from kiosk.sync.cache import atomic_write, fsync_folder
+from kiosk.sync.cache import atomic_write, fsync_folder, remove_stale_temp_files
 from kiosk.sync.http import USER_AGENT, HttpClient
 from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
 
@@ -258,6 +258,9 @@ class ContentStore:
         for leftover in self.incoming_dir.iterdir():
             logger.debug("Removing interrupted download %s", leftover)
             leftover.unlink(missing_ok=True)
+        # Only the sync worker writes here, and it is about to start a cycle.
+        for folder in (self.root, self.metadata_dir):
+            remove_stale_temp_files(folder)
 
     def new_incoming(self) -> Path:
         descriptor, name = tempfile.mkstemp(dir=self.incoming_dir, suffix=".part")
