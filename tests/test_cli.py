@@ -120,3 +120,36 @@ def test_screenshot_command_writes_png(tmp_path):
     with Image.open(out) as image:
         assert image.size == (1080, 1920)
     assert sorted(path.name for path in tmp_path.glob("*.png")) == ["notice-ja.png"]
+
+
+@pytest.mark.ui
+def test_run_stops_cleanly_on_sigterm(tmp_path):
+    """systemctl stop sends SIGTERM; the kiosk must exit promptly and cleanly."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("needs an X display: run the suite under xvfb-run (see README.md)")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"site_id = 'sample-airport-t1'\ndata_dir = '{tmp_path / 'data'}'\n"
+                      "[display]\nfullscreen = false\n", encoding="utf-8")
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        output = ""
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            output += line
+            if "started" in line or not line:
+                break
+        assert "started" in output, output[-2000:]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

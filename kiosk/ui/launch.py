@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +35,12 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Logs go to standard error and from there to journald; a read-only or
+    # small data partition gets no Kivy log files.
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # SDL would turn SIGTERM into a window-close request, which the kiosk
+    # refuses; run() handles SIGTERM itself so that systemctl stop works.
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     # Kivy writes its own config and logs under KIVY_HOME; keep them in the
     # kiosk's data folder so a read-only home works.
     kivy_home = config.data_dir / "kivy"
@@ -118,7 +125,19 @@ def run(config: KioskConfig, windowed: bool = False) -> None:
         heartbeat = heartbeat_factory(config, app) if config.heartbeat.url else None
         app.attach_worker(create_sync_worker(config, app.deliver_sync, app.deliver_bundle,
                                              heartbeat=heartbeat))
+    stop_on_sigterm(app)
     app.run()
+
+
+def stop_on_sigterm(app: KioskApp) -> None:
+    """Stop the app cleanly, from its own loop, when the service manager sends SIGTERM."""
+    from kivy.clock import Clock
+
+    def handle(signal_number: int, _frame: object) -> None:
+        logger.info("Received signal %d: stopping the kiosk", signal_number)
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, handle)
 
 
 def heartbeat_factory(config: KioskConfig, app: KioskApp) -> Callable[[Any], Any]:
