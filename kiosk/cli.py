@@ -268,9 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    from kiosk.admin.commands import register as register_admin
     from kiosk.publish.commands import register as register_publish
 
-    return [register_publish]
+    return [register_publish, register_admin]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers."""
+"""WSGI entry point for production servers such as gunicorn."""
 
 import os
 
