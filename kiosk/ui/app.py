@@ -203,7 +203,8 @@ class KioskApp(App):  # type: ignore[misc]
             Clock.schedule_interval(self.notifier.ping, self.notifier.watchdog_interval_s)
         if self._on_ready is not None:
             # Two frames later the first screen is fully laid out and drawn.
-            Clock.schedule_once(lambda _dt: self._on_ready(self), 0.3)  # type: ignore[misc]
+            on_ready = self._on_ready
+            Clock.schedule_once(lambda _dt: on_ready(self), 0.3)
         self._warm_fonts(list(self.kiosk_config.languages))
 
     def _warm_fonts(self, languages: list[str]) -> None:

@@ -77,16 +77,12 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
 def load_start_bundle(config: KioskConfig) -> Bundle:
     """Return the last verified bundle from the cache, or the shipped default content."""
     from kiosk.content.loader import load_bundle
+    from kiosk.sync.content import load_verified_bundle
 
-    try:
-        from kiosk.sync.content import load_verified_bundle
-    except ImportError:  # signed content is optional in a minimal install
-        load_verified_bundle = None
-    if load_verified_bundle is not None:
-        cached = load_verified_bundle(config.data_dir)
-        if cached is not None:
-            logger.info("Starting on verified content version %s", cached.version)
-            return cached
+    cached = load_verified_bundle(config.data_dir)
+    if cached is not None:
+        logger.info("Starting on verified content version %s", cached.version)
+        return cached
     path = config.default_bundle or default_bundle_path()
     logger.info("Starting on the shipped default content %s", path)
     return load_bundle(path)

@@ -8,6 +8,7 @@ itself binds to ``on_language`` instead.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import logging
 import weakref
@@ -97,10 +98,11 @@ class Translator(EventDispatcher):  # type: ignore[misc]
         # kept alive by the translator. Kivy passes either the widget or its
         # WeakProxy, which cannot itself be weakly referenced.
         element = rule_args[0]
+        element_ref: Callable[[], Any]
         try:
-            element_ref: Callable[[], Any] = weakref.ref(element)
+            element_ref = weakref.ref(element)
         except TypeError:
-            element_ref = lambda proxy=element: proxy  # noqa: E731
+            element_ref = functools.partial(_same, element)
         self._observers[uid] = (element_ref, func, rule_args[1:])
         return uid
 
@@ -114,3 +116,7 @@ class Translator(EventDispatcher):  # type: ignore[misc]
     def observer_count(self) -> int:
         """Number of live kv rules bound to ``_``; flat over time unless widgets leak."""
         return len(self._observers)
+
+
+def _same(value: Any) -> Any:
+    return value

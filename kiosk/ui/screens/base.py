@@ -65,7 +65,8 @@ class KioskScreen(Screen):  # type: ignore[misc]
         def render(language: str) -> str:
             values = {name: value(language) if callable(value) else value
                       for name, value in fields.items()}
-            return translator.gettext_in(language, msgid).format(**values)
+            text: str = translator.gettext_in(language, msgid).format(**values)
+            return text
         return render
 
     def _invalidate(self, *_args: Any) -> None:

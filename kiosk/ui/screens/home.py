@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -49,7 +50,7 @@ class HomeScreen(KioskScreen):
                 None,
                 [self.message("Tap for details")],
                 accent="urgent",
-                on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id),
+                on_tap=functools.partial(self.app.open_notice, notice.id),
             )
             card.background_role = "banner"
             box.add_widget(card)

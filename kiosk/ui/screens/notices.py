@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from kivy.uix.widget import Widget
@@ -20,7 +21,7 @@ class NoticesScreen(ListingScreen):
     def cards(self, selection: Selection) -> list[Widget]:
         return [text_card(notice_heading(self, notice), None, notice_lines(self, notice),
                           accent=severity_colour(self, notice),
-                          on_tap=lambda notice_id=notice.id: self.app.open_notice(notice_id))
+                          on_tap=functools.partial(self.app.open_notice, notice.id))
                 for notice in selection.notices]
 
 

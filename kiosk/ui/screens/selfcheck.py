@@ -48,7 +48,8 @@ class SelfCheckScreen(KioskScreen):
     def _question_text(self, language: str) -> str:
         check = self.self_check
         if check is None or not check.questions:
-            return self.app.tr.gettext_in(language, "The self-check is not available.")
+            unavailable: str = self.app.tr.gettext_in(language, "The self-check is not available.")
+            return unavailable
         question = check.questions[min(int(self.index), len(check.questions) - 1)]
         return self.localized(question.text)(language)
 

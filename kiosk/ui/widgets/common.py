@@ -212,7 +212,8 @@ class MirroredRow(BoxLayout):  # type: ignore[misc]
     def on_rtl(self, _instance: Any, rtl: bool) -> None:
         # BoxLayout lays children out from the end of its list, so reversing
         # the list mirrors the row without rebuilding it.
-        self.children = list(reversed(self.children))
+        children: list[Any] = list(self.children)  # type: ignore[has-type]
+        self.children = children[::-1]
 
     def add_widget(self, widget: Any, index: int = 0, canvas: str | None = None) -> None:
         # A child added while the row is mirrored goes to the left end, so
@@ -222,7 +223,7 @@ class MirroredRow(BoxLayout):  # type: ignore[misc]
         super().add_widget(widget, index=index, canvas=canvas)
 
 
-class TopBar(MirroredRow):  # type: ignore[misc]
+class TopBar(MirroredRow):
     """Title of a screen with a button back; emits ``on_back``."""
 
     __events__ = ("on_back",)
