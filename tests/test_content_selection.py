@@ -398,3 +398,36 @@ def test_default_bundle_past_expiry_is_stale() -> None:
     selection = select_content(later, bundle.published_at + timedelta(days=2), None, "en")
 
     assert selection.stale is True
+
+
+def test_broadcast_flag_takes_over_screen(default_bundle_path):
+    from dataclasses import replace
+
+    from kiosk.content.loader import load_bundle
+    from kiosk.content.selection import select_content
+
+    bundle = load_bundle(default_bundle_path)
+    now = bundle.published_at
+    assert select_content(bundle, now, None, "zh_Hans").takeover_notice is None
+
+    flagged = replace(bundle.notices[0], takeover=True, validity=replace(bundle.notices[0].validity,
+                                                                         valid_from=None))
+    bundle = replace(bundle, notices=(flagged, *bundle.notices[1:]))
+    assert select_content(bundle, now, None, "zh_Hans").takeover_notice == flagged
+
+
+def test_takeover_field_loads_from_bundle(default_bundle_path):
+    import json
+
+    from kiosk.content.errors import ContentError
+    from kiosk.content.loader import parse_bundle
+
+    document = json.loads(default_bundle_path.read_text("utf-8"))
+    document["notices"][0]["takeover"] = True
+    bundle = parse_bundle(json.dumps(document).encode(), "test")
+    assert bundle.notices[0].takeover is True
+    assert bundle.notices[1].takeover is False
+
+    document["notices"][0]["takeover"] = "yes"
+    with pytest.raises(ContentError, match="takeover"):
+        parse_bundle(json.dumps(document).encode(), "test")

@@ -216,3 +216,12 @@ def test_maintenance_view_behind_gesture_and_pin(clean_kiosk):
     finally:
         app.worker = None
         app.pin_gate = PinGate("")
+
+
+def test_broadcast_notice_takes_over(clean_kiosk):
+    app = clean_kiosk.app
+    broadcast = replace(emergency("broadcast-1"), alert=None, origin="bundle", takeover=True)
+    app.state.set_feed_notices((broadcast,))
+    clean_kiosk.frames()
+    assert clean_kiosk.current == "takeover"
+    assert "地铁站火灾，请立即撤离" in clean_kiosk.visible_texts()

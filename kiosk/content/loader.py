@@ -127,6 +127,7 @@ def _notice(item: Mapping[str, Any]) -> Notice:
         validity=_validity(item),
         targeting=_targeting(item),
         instruction=_text(item.get("instruction")),
+        takeover=item.get("takeover", False),
     )
 
 

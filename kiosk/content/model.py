@@ -106,6 +106,13 @@ class Notice:
     #: Where the notice came from: ``bundle`` or the id of a configured feed.
     origin: str = "bundle"
     alert: AlertInfo | None = None
+    #: Set by the authority (an urgent broadcast) to take over the whole screen.
+    takeover: bool = False
+
+    @property
+    def takes_over_screen(self) -> bool:
+        """True for a broadcast marked to take over, or a CAP alert that needs it."""
+        return self.takeover or (self.alert is not None and self.alert.takes_over_screen)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class Selection:
     @property
     def takeover_notice(self) -> Notice | None:
         """The first notice that must take over the whole screen, if any."""
-        return next((n for n in self.notices if n.alert and n.alert.takes_over_screen), None)
+        return next((n for n in self.notices if n.takes_over_screen), None)
 
 
 def assess_clock(now: datetime, reference: datetime) -> tuple[ClockStatus, datetime]:

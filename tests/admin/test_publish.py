@@ -176,6 +176,8 @@ def test_urgent_broadcast_is_published_at_once(client, publisher, minimal_conten
     entry = next(item for item in published["notices"] if item["id"] == notice.bundle_id)
     assert entry["severity"] == "urgent"
     assert entry["targeting"] == {"regions": ["CN-SH"]}
+    assert entry["takeover"] is True
+    assert notice.takeover is True
 
 
 def test_broadcast_to_site_type(client, publisher, minimal_content, console_dirs):

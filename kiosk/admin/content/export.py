@@ -232,6 +232,8 @@ class _Builder:
                 entry["source_url"] = notice.source_url
             if notice.published_at:
                 entry["published_at"] = timestamp(notice.published_at)
+            if notice.takeover:
+                entry["takeover"] = True
             self._schedule(entry, notice)
             notices.append(entry)
         return notices

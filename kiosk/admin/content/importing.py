@@ -96,7 +96,8 @@ class _Importer:
                 "title": entry["title"], "body": entry["body"],
                 "instruction": entry.get("instruction", {}), "severity": entry["severity"],
                 "issuer": entry["issuer"], "source_url": entry.get("source_url", ""),
-                "published_at": parse_time(published) if published else None})
+                "published_at": parse_time(published) if published else None,
+                "takeover": entry.get("takeover", False)})
         for position, entry in enumerate(document["travel_rules"]):
             self._item(TravelRule, entry, position=position, values={
                 "title": entry["title"], "body": entry["body"],

@@ -213,6 +213,10 @@ class Notice(Timestamps, Approval, Validity, Targeting):
                                   editable=False)
     cap_identifier = models.CharField(gettext_lazy("CAP identifier"), max_length=512,
                                       blank=True, editable=False)
+    takeover = models.BooleanField(
+        gettext_lazy("take over kiosk screens"), default=False,
+        help_text=gettext_lazy("Kiosks show the notice full screen while it is in force. "
+                               "Urgent broadcasts set this."))
 
     class Meta:
         ordering = ("-updated_at",)

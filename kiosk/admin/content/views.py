@@ -191,7 +191,7 @@ def _create_broadcast(form: BroadcastForm, user: models.Model, now: datetime) ->
     scope = form.cleaned_data["scope"]
     notice = Notice(
         title=form.cleaned_data["title"], body=form.cleaned_data["body"],
-        severity=Severity.URGENT, published_at=now, valid_from=now,
+        severity=Severity.URGENT, takeover=True, published_at=now, valid_from=now,
         valid_until=now + timedelta(hours=form.cleaned_data["hours"]),
         target_site_types=[form.cleaned_data["site_type"]]
         if scope == BroadcastForm.SCOPE_SITE_TYPE else [],
