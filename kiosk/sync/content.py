@@ -44,6 +44,7 @@ from kiosk.content import ContentError, parse_bundle
 from kiosk.content.model import Bundle
 from kiosk.i18n.gettext import _
 from kiosk.publish.metadata import BUNDLE_TARGET, METADATA_DIR, TARGETS_DIR
+from kiosk.remote_settings import MAX_SETTINGS_BYTES, SETTINGS_TARGET
 from kiosk.sync.cache import atomic_write, fsync_folder, remove_stale_temp_files
 from kiosk.sync.http import USER_AGENT, HttpClient
 from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
@@ -173,6 +174,8 @@ class ContentSyncResult:
     #: The bundle this cycle installed; ``None`` when nothing changed or the cycle failed.
     installed: Bundle | None = None
     failure: SyncFailure | None = None
+    #: Verified ``kiosk-settings.json`` bytes, when the repository lists that target.
+    settings: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -359,6 +362,7 @@ class ContentUpdater:
         self._store = ContentStore(data_dir)
         self._current: VerifiedRecord | None = None
         self._current_loaded = False
+        self._settings: bytes | None = None
 
     @property
     def store(self) -> ContentStore:
@@ -391,7 +395,8 @@ class ContentUpdater:
 
         if installed is None and self._current is not None:
             logger.debug("Content version %d is current", self._current.version)
-        return ContentSyncResult(now, self._current, installed=installed)
+        return ContentSyncResult(now, self._current, installed=installed,
+                                 settings=self._settings)
 
     def _current_record(self) -> VerifiedRecord | None:
         # The bundle file is hashed once per process; afterwards only this
@@ -412,6 +417,7 @@ class ContentUpdater:
                 incoming: Path) -> Bundle | None:
         updater = self._new_updater(now)
         updater.refresh()
+        self._settings = self._download_settings(updater, incoming.with_suffix(".settings"))
         target = updater.get_targetinfo(self._target_path)
         if target is None:
             raise ContentSyncError(SyncErrorCategory.INVALID_METADATA,
@@ -447,6 +453,21 @@ class ContentUpdater:
         self._current = record
         logger.info("Installed verified content version %d (sha256 %s)", bundle.version, sha256)
         return bundle
+
+    def _download_settings(self, updater: Updater, path: Path) -> bytes | None:
+        """Download the verified per-kiosk settings target, if the repository has one."""
+        target = updater.get_targetinfo(SETTINGS_TARGET)
+        if target is None:
+            return None
+        if target.length > MAX_SETTINGS_BYTES:
+            raise ContentSyncError(SyncErrorCategory.TOO_LARGE,
+                                   f"{SETTINGS_TARGET} is {target.length} bytes; at most "
+                                   f"{MAX_SETTINGS_BYTES} are accepted")
+        try:
+            updater.download_target(target, filepath=str(path))
+            return path.read_bytes()
+        finally:
+            path.unlink(missing_ok=True)
 
     def _new_updater(self, now: datetime) -> Updater:
         try:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.content.model import Bundle, Notice
+from kiosk.remote_settings import RemoteSettings
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class SourceResult:
     confirmed_at: datetime | None = None
     #: A newly verified content bundle to show in place of the current one.
     bundle: Bundle | None = None
+    #: This kiosk's verified remote settings, when the repository has an entry for it.
+    settings: RemoteSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from kiosk.config import KioskConfig, SyncConfig
 from kiosk.content.model import Bundle, Notice
+from kiosk.remote_settings import RemoteSettings
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.cache import FeedCache
 from kiosk.sync.feeds import FeedSyncer
@@ -90,13 +91,15 @@ class SyncWorker:
                  now: Callable[[], datetime] = _utc_now,
                  rng: Callable[[], float] = random.random,
                  resources: Sequence[Closeable] = (),
-                 on_bundle: Callable[[Bundle], None] | None = None) -> None:
+                 on_bundle: Callable[[Bundle], None] | None = None,
+                 on_settings: Callable[[RemoteSettings], None] | None = None) -> None:
         names = [source.name for source in sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
         self._config = config
         self._on_update = on_update
         self._on_bundle = on_bundle
+        self._on_settings = on_settings
         self._clock = clock
         self._now = now
         self._resources = tuple(resources)
@@ -262,6 +265,11 @@ class SyncWorker:
             )
 
     def _deliver_bundle(self, result: SourceResult) -> None:
+        if result.settings is not None and self._on_settings is not None:
+            try:
+                self._on_settings(result.settings)
+            except Exception:
+                logger.exception("sync settings callback failed")
         if result.bundle is None or self._on_bundle is None:
             return
         try:
@@ -295,6 +303,7 @@ class SyncWorker:
 def create_sync_worker(config: KioskConfig, on_update: UpdateCallback,
                        on_bundle: Callable[[Bundle], None] | None = None,
                        heartbeat: Callable[[HttpClient], HeartbeatSender] | None = None,
+                       on_settings: Callable[[RemoteSettings], None] | None = None,
                        ) -> SyncWorker:
     """Build the worker for the configured feeds, signed content repository and heartbeat.
 
@@ -308,11 +317,12 @@ def create_sync_worker(config: KioskConfig, on_update: UpdateCallback,
     if config.sync.repository_url:
         from kiosk.sync.content_source import ContentSource
 
-        sources.insert(0, ContentSource(config.sync, config.data_dir, client))
+        sources.insert(0, ContentSource(config.sync, config.data_dir, client, config.kiosk_id))
     sender = heartbeat(client) if heartbeat is not None else None
     if sender is not None:
         sources.append(sender)
-    worker = SyncWorker(sources, config.sync, on_update, resources=[client], on_bundle=on_bundle)
+    worker = SyncWorker(sources, config.sync, on_update, resources=[client], on_bundle=on_bundle,
+                        on_settings=on_settings)
     if sender is not None:
         sender.bind_status(worker.status)
     return worker

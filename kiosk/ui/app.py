@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ from kiosk.content.model import Bundle, Notice, RiskColour
 from kiosk.i18n.fonts import font_for
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
+from kiosk.remote_settings import RemoteSettings
 from kiosk.sync.heartbeat import ViewCounter
 from kiosk.ui.idle import IdleWatcher
 from kiosk.ui.maintenance import PinGate, SecretGesture
@@ -188,6 +190,31 @@ class KioskApp(App):  # type: ignore[misc]
                 logger.info("Showing content version %d", bundle.version)
                 self.state.bundle = bundle
         Clock.schedule_once(apply, 0)
+
+    def deliver_settings(self, settings: RemoteSettings) -> None:
+        """Take verified remote settings from the worker thread onto the UI thread."""
+        Clock.schedule_once(lambda _dt: self.apply_settings(settings), 0)
+
+    def apply_settings(self, settings: RemoteSettings) -> None:
+        """Apply settings edited in the console: site, languages, idle timeout, PIN."""
+        config = replace(self.kiosk_config, site_id=settings.site_id,
+                         languages=settings.languages,
+                         default_language=settings.default_language,
+                         idle_timeout_s=settings.idle_timeout_s,
+                         maintenance_pin_hash=settings.maintenance_pin_hash)
+        if config == self.kiosk_config:
+            return
+        logger.info("Applying remote settings: site %r, languages %s, default %s",
+                    settings.site_id, ",".join(settings.languages), settings.default_language)
+        self.kiosk_config = config
+        self.idle.timeout_s = config.idle_timeout_s
+        self.pin_gate = PinGate(config.maintenance_pin_hash)
+        self.state.set_site(config.site_id)
+        if self.root is not None:
+            self.root.ids.header.ids.languages.languages = list(config.languages)
+        if self.tr.language not in config.languages:
+            self.tr.language = config.default_language
+        self._update_chrome()
 
     def on_start(self) -> None:
         self._update_chrome()

@@ -120,7 +120,8 @@ def run(config: KioskConfig, windowed: bool = False) -> None:
 
         heartbeat = heartbeat_factory(config, app) if config.heartbeat.url else None
         app.attach_worker(create_sync_worker(config, app.deliver_sync, app.deliver_bundle,
-                                             heartbeat=heartbeat))
+                                             heartbeat=heartbeat,
+                                             on_settings=app.deliver_settings))
     stop_on_sigterm(app)
     app.run()
 

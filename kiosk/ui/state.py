@@ -51,6 +51,12 @@ class ContentState(EventDispatcher):  # type: ignore[misc]
     def now(self) -> datetime:
         return self._now()
 
+    def set_site(self, site_id: str) -> None:
+        """Show the content for another site, as remote settings may ask."""
+        if site_id != self._site_id:
+            self._site_id = site_id
+            self._reselect()
+
     def set_feed_notices(self, notices: tuple[Notice, ...]) -> None:
         self.feed_notices = notices
 
