@@ -54,7 +54,11 @@ def _rerun_under_xvfb(config: KioskConfig, argv: Sequence[str]) -> int:
     screen = f"-screen 0 {config.display.width_px}x{config.display.height_px}x24"
     environ = dict(os.environ, KIOSK_UNDER_XVFB="1")
     command = [xvfb_run, "-a", "-s", screen, sys.executable, "-m", "kiosk.cli", *argv]
-    return subprocess.run(command, env=environ, check=False).returncode  # noqa: S603
+    try:
+        return subprocess.run(command, env=environ, check=False).returncode  # noqa: S603
+    except KeyboardInterrupt:
+        # Ctrl+C reaches the kiosk under Xvfb too, which stops by itself.
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -75,8 +79,12 @@ def _screenshot(args: argparse.Namespace) -> int:
         return _rerun_under_xvfb(config, args.argv)
     from kiosk.ui.launch import take_screenshot
 
-    at = datetime.fromisoformat(args.at) if args.at else None
-    if at is not None and at.tzinfo is None:
+    try:
+        at = datetime.fromisoformat(args.at) if args.at else None
+    except ValueError:
+        at = None
+        args.at_invalid = True
+    if getattr(args, "at_invalid", False) or (at is not None and at.tzinfo is None):
         print(_("--at needs a time with an offset, such as 2026-12-04T08:00:00+08:00"),
               file=sys.stderr)
         return 2
@@ -132,7 +140,12 @@ def _feed_show(args: argparse.Namespace) -> int:
 
     now = datetime.now(UTC)
     if args.at:
-        now = datetime.fromisoformat(args.at)
+        try:
+            now = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(_("--at needs a time with an offset, such as 2026-12-04T08:00:00+08:00"),
+                  file=sys.stderr)
+            return 2
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
     failed = False

@@ -314,3 +314,23 @@ def test_lockdown_keys_and_close_are_ignored(kiosk_home):
     assert app.open_settings() is False
     assert kiosk_home.current == "home"
     assert app.root.get_root_window() is Window
+
+
+@pytest.mark.parametrize("language", KIOSK_LANGUAGES)
+def test_tile_text_stays_inside_tiles(kiosk_home, language):
+    from kiosk.ui.widgets.common import Tile
+    from kiosk.ui.widgets.text import KioskLabel
+
+    app = kiosk_home.app
+    app.switch_language(language)
+    for large in (False, True):
+        app.large_text = large
+        kiosk_home.frames(4)
+        tiles = [w for w in kiosk_home.walk(app.root.ids.screens.current_screen)
+                 if isinstance(w, Tile)]
+        assert len(tiles) == 6
+        for tile in tiles:
+            for label in (c for c in tile.children if isinstance(c, KioskLabel)):
+                assert label.top <= tile.top + 1, (language, large, label.plain)
+                assert label.y >= tile.y - 1, (language, large, label.plain)
+    app.large_text = False

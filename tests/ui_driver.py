@@ -101,6 +101,7 @@ class Driver:
         from kivy.core.window import Window
 
         self.frames(2)
+        Window.dispatch("on_draw")
         # Window.screenshot numbers its files; keep the plain name so that a
         # rerun replaces the picture in place.
         numbered = Path(Window.screenshot(name=str(self.shots / f"{name}.png")))

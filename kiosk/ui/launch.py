@@ -127,7 +127,7 @@ def run(config: KioskConfig, windowed: bool = False) -> None:
 
 
 def stop_on_sigterm(app: KioskApp) -> None:
-    """Stop the app cleanly, from its own loop, when the service manager sends SIGTERM."""
+    """Stop the app cleanly, from its own loop, on SIGTERM (systemctl stop) or SIGINT (Ctrl+C)."""
     from kivy.clock import Clock
 
     def handle(signal_number: int, _frame: object) -> None:
@@ -135,6 +135,7 @@ def stop_on_sigterm(app: KioskApp) -> None:
         Clock.schedule_once(lambda _dt: app.stop(), 0)
 
     signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
 
 
 def heartbeat_factory(config: KioskConfig, app: KioskApp) -> Callable[[Any], Any]:
@@ -211,6 +212,9 @@ def take_screenshot(config: KioskConfig, screen: str, language: str, out: Path,
         def save(_dt: float) -> None:
             folder = Path(tempfile.mkdtemp(prefix="kiosk-shot-"))
             try:
+                # Kivy draws only when something changed, and after a buffer swap
+                # the back buffer may hold an older frame; draw it afresh first.
+                Window.dispatch("on_draw")
                 result["path"] = Window.screenshot(name=str(folder / "shot.png"))
                 out.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(result["path"], out)
