@@ -334,3 +334,49 @@ def test_tile_text_stays_inside_tiles(kiosk_home, language):
                 assert label.top <= tile.top + 1, (language, large, label.plain)
                 assert label.y >= tile.y - 1, (language, large, label.plain)
     app.large_text = False
+
+
+def test_scroll_clip_follows_moving_screen(kiosk_home):
+    from kiosk.ui.widgets.common import ClippedScrollView
+
+    app = kiosk_home.app
+    app.show("hotlines")
+    kiosk_home.frames()
+    view = next(w for w in kiosk_home.walk(app.root.ids.screens.current_screen)
+                if isinstance(w, ClippedScrollView))
+
+    def window_rect() -> list[int]:
+        x, y = view.to_window(*view.pos)
+        return [round(x), round(y), round(view.width), round(view.height)]
+
+    assert list(view.clip_rect) == window_rect()
+    # A banner appearing above moves the whole screen down in the window.
+    before = window_rect()
+    app.root.ids.banners.out_of_date = True
+    kiosk_home.frames(3)
+    try:
+        assert window_rect() != before
+        assert list(view.clip_rect) == window_rect()
+    finally:
+        app.root.ids.banners.out_of_date = False
+        kiosk_home.frames()
+
+
+def test_scroll_clip_follows_moved_parent(kiosk_home):
+    from kivy.core.window import Window
+    from kivy.uix.relativelayout import RelativeLayout
+
+    from kiosk.ui.widgets.common import ClippedScrollView
+
+    holder = RelativeLayout(size_hint=(None, None), size=(400, 300), pos=(10, 20))
+    view = ClippedScrollView()
+    holder.add_widget(view)
+    Window.add_widget(holder)
+    try:
+        kiosk_home.frames(2)
+        assert list(view.clip_rect) == [10, 20, 400, 300]
+        holder.pos = (110, 220)  # moved, not resized
+        kiosk_home.frames(2)
+        assert list(view.clip_rect) == [110, 220, 400, 300]
+    finally:
+        Window.remove_widget(holder)

@@ -132,5 +132,24 @@ def test_admin_writes_previews_and_publishes_to_a_kiosk(live_server, make_user, 
     synced = next(item for item in bundle.notices if item.id == notice.bundle_id)
     assert synced.title == {"zh_Hans": "南站临时封闭", "en": "South station closed today"}
 
+    # The kiosk, started on the data folder the sync filled, shows the notice.
+    if os.environ.get("DISPLAY"):
+        import subprocess
+        import sys
+
+        config = tmp_path / "kiosk.toml"
+        config.write_text(f"data_dir = '{tmp_path / 'kiosk'}'\n[display]\nfullscreen = false\n",
+                          encoding="utf-8")
+        shot = screenshots / "kiosk-after-console-publish.png"
+        run = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "kiosk.cli", "screenshot", "--config", str(config),
+             "--screen", "notice", "--notice", notice.bundle_id, "--lang", "zh_Hans",
+             "--out", str(shot)],
+            env=dict(os.environ, KIVY_HOME=str(tmp_path / "kivy"), LANGUAGE="en"),
+            capture_output=True, text=True, timeout=120, check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "Starting on verified content version 1" in run.stderr
+        assert shot.stat().st_size > 10_000
+
     violations = [text for text in console_messages if "Content Security Policy" in text]
     assert violations == []

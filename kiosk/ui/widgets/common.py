@@ -182,10 +182,25 @@ class ClippedScrollView(ScrollView):  # type: ignore[misc]
     """The visible area in window coordinates: x, y, width, height."""
 
     def __init__(self, **kwargs: Any) -> None:
+        self._watched: list[tuple[Any, str, int]] = []
         super().__init__(**kwargs)
         self.fbind("pos", self._update_clip)
         self.fbind("size", self._update_clip)
-        self.fbind("parent", self._update_clip)
+        self.fbind("parent", self._watch_ancestors)
+
+    def _watch_ancestors(self, *_args: Any) -> None:
+        # The clip is in window coordinates, so it must follow every ancestor
+        # that moves or is re-parented (a Screen leaves its manager when hidden),
+        # not only this widget's own position inside its RelativeLayout.
+        for widget, name, uid in self._watched:
+            widget.unbind_uid(name, uid)
+        self._watched = []
+        node = self.parent
+        while node is not None and node is not node.parent:
+            for name, callback in (("pos", self._update_clip), ("parent", self._watch_ancestors)):
+                self._watched.append((node, name, node.fbind(name, callback)))
+            node = node.parent
+        self._update_clip()
 
     def _update_clip(self, *_args: Any) -> None:
         x, y = self.to_window(*self.pos)
