@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,46 @@ def test_pin_hash_accepted_but_never_echoed(tmp_path):
 def test_hash_pin_rejects_non_digits():
     with pytest.raises(ValueError, match="4 to 12 digits"):
         hash_pin("12ab")
+
+
+def test_heartbeat_table(tmp_path):
+    path = write(tmp_path, "[sync]\nallowed_hosts = ['console.example.gov']\n[heartbeat]\n"
+                           "url = 'https://console.example.gov/fleet/api/'\ntoken_file = 'token'\n"
+                           "interval_s = 120\n")
+    config = load_config(path)
+    assert config.heartbeat.url == "https://console.example.gov/fleet/api/"
+    assert config.heartbeat.token_file == tmp_path / "token"
+    assert config.heartbeat.interval_s == 120.0
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("[heartbeat]\nurl = 'https://other.example.gov/fleet/api/'\ntoken_file = 't'", "allowed_hosts"),
+    ("[sync]\nallowed_hosts = ['c.gov']\n[heartbeat]\nurl = 'https://c.gov/fleet/api/'", "token_file"),
+    ("[heartbeat]\ninterval_s = 1", "10 to 3600"),
+    ("[heartbeat]\ncolour = 'red'", "unknown key"),
+])
+def test_heartbeat_table_errors(tmp_path, text, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(write(tmp_path, text))
+
+
+def test_heartbeat_sender_built_from_config(tmp_path):
+    """The kiosk's heartbeat factory reads the token file and builds a working sender."""
+    from types import SimpleNamespace
+
+    from kiosk.sync.heartbeat import ViewCounter
+    from kiosk.ui.launch import heartbeat_factory
+
+    (tmp_path / "token").write_text("abc.def\n", encoding="utf-8")
+    path = write(tmp_path, "kiosk_id = 'kiosk-9'\n[sync]\nallowed_hosts = ['c.gov']\n[heartbeat]\n"
+                           "url = 'https://c.gov/fleet/api/'\ntoken_file = 'token'\n")
+    config = load_config(path)
+    app = SimpleNamespace(view_counter=ViewCounter(), capture_screenshot=lambda: None,
+                          state=SimpleNamespace(bundle=SimpleNamespace(sample=True, version=1),
+                                                selection=None))
+    sender = heartbeat_factory(config, app)(object())
+    assert sender.name == "heartbeat"
+    assert sender.url == "https://c.gov/fleet/api/heartbeat"
+    payload, _sequence = sender.payload(datetime.now(UTC))
+    assert payload["kiosk_id"] == "kiosk-9"
+    assert payload["content_version"] is None
