@@ -112,7 +112,7 @@ class KioskConfig:
     #: Hash of the maintenance PIN (argon2 encoded string); empty disables the view.
     maintenance_pin_hash: str = ""
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("kiosk")))
-    #: Bundle shown when the cache holds no verified content.
+    #: Bundle shown when the cache contains no verified content.
     default_bundle: Path | None = None
     display: DisplayConfig = DisplayConfig()
     sync: SyncConfig = SyncConfig()

@@ -70,7 +70,8 @@ def test_cap_sample_served_over_loopback_is_shown(clean_kiosk, loopback_server, 
     assert len(notices) == 1
     notice = notices[0]
     assert notice.severity is Severity.URGENT
-    assert "zh_Hans" in notice.title and "en" in notice.title
+    assert "zh_Hans" in notice.title
+    assert "en" in notice.title
 
     app.show("notices")
     clean_kiosk.frames()

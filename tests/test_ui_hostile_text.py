@@ -74,7 +74,8 @@ def test_hostile_text_keeps_layout_on_every_screen(hostile_kiosk, language):
                   and w.get_root_window() is not None]
         assert labels, screen
         for label in labels:
-            assert "\u202e" not in label.text and "\x00" not in label.text, (screen, label.plain[:40])
+            assert "\u202e" not in label.text, (screen, label.plain[:40])
+            assert "\x00" not in label.text, (screen, label.plain[:40])
             assert label.refs == {}
             # Wrapped text never grows wider than its label, however long a word is.
             if label.wrap:

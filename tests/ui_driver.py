@@ -19,7 +19,7 @@ from kiosk.ui.launch import build_app, configure_kivy
 
 @dataclass
 class ManualClock:
-    """A wall clock and a monotonic clock that move only when a test says so."""
+    """A wall clock and a monotonic clock that move only when a test advances them."""
 
     wall: datetime
     monotonic: float = 1000.0

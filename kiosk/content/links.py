@@ -1,11 +1,11 @@
-"""Which links a kiosk may turn into QR codes for passengers to carry away."""
+"""Rules for the links a kiosk may turn into QR codes for passengers to carry away."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-#: Longest link encoded; longer links make codes too dense to scan at 50 cm.
+#: Maximum length of an encoded link; longer links make codes too dense to scan at 50 cm.
 MAX_QR_LINK_LENGTH = 512
 
 _TEL = re.compile(r"^tel:\+?[0-9][0-9-]{1,30}$")
@@ -34,7 +34,7 @@ def qr_matrix(link: str, border: int = 4) -> list[list[bool]]:
     The link is encoded as UTF-8 with error correction M or better: segno would
     otherwise pick Shift_JIS for text that fits it, which phones that assume
     UTF-8 misread. ``border`` is the quiet zone in modules; the specification
-    asks for 4.
+    requires 4.
     """
     import segno
 

@@ -48,7 +48,7 @@ SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice",
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
 #: Screens never captured for the console: a passenger's self-check, and staff screens.
 PRIVATE_SCREENS = frozenset({"selfcheck", "selfcheck_result", *STAFF_SCREENS})
-#: Longest wait of the sync thread for a screenshot from the UI thread, in seconds.
+#: Maximum wait of the sync thread for a screenshot from the UI thread, in seconds.
 SCREENSHOT_TIMEOUT_S = 5.0
 #: Font size factor of the large-text mode.
 LARGE_TEXT_SCALE = 1.35

@@ -31,7 +31,7 @@ def severity_colour(screen: KioskScreen, notice: Notice) -> str:
 
 
 def notice_heading(screen: KioskScreen, notice: Notice) -> Text:
-    """The notice title, marked as urgent for urgent notices."""
+    """Return the notice title as a text source, marked as urgent for urgent notices."""
     title = screen.localized(notice.title)
     if notice.severity is Severity.URGENT:
         return screen.message("Urgent: {title}", title=title)

@@ -28,7 +28,7 @@ def _app() -> Any:
 
 
 def label(text: Text, **kwargs: Any) -> KioskLabel:
-    """A KioskLabel showing ``text``, following language switches when it is a callable."""
+    """Return a KioskLabel showing ``text``, which follows language switches when it is a callable."""
     if callable(text):
         return KioskLabel(source=text, **kwargs)
     return KioskLabel(plain=text, **kwargs)
@@ -52,7 +52,7 @@ def small(text: Text, **kwargs: Any) -> KioskLabel:
 def text_card(title: Text, body: Text | None = None, extra: list[Text] | None = None,
               accent: str | None = None, on_tap: Callable[[], None] | None = None,
               qr: str | None = None, qr_caption: Text = "") -> Card:
-    """A card with a bold title, a body, optional small lines and an optional QR code.
+    """Build a card with a bold title, a body, optional small lines and an optional QR code.
 
     ``accent`` names the palette field of the card's edge strip, such as ``urgent``.
 
@@ -75,7 +75,7 @@ def text_card(title: Text, body: Text | None = None, extra: list[Text] | None = 
 
 
 def qr_row(link: str, caption: Text) -> BoxLayout:
-    """A QR code with its caption and the link text beside it."""
+    """Build a row with a QR code and, beside it, its caption and the link text."""
     app = _app()
     code = QrCode(link=link, module_px=app.metrics.qr_module)
     row = BoxLayout(size_hint_y=None, height=code.height, spacing=app.metrics.px(24))
@@ -92,7 +92,7 @@ def qr_row(link: str, caption: Text) -> BoxLayout:
 
 def risk_card(colour: str, label_text: Text, criteria: Text, advice: Text,
               criteria_title: Text, advice_title: Text) -> Card:
-    """A risk level: badge and label in the level's colour, then criteria and advice."""
+    """Build a risk level card: badge and label in the level's colour, then criteria and advice."""
     app = _app()
     card = Card(accent_role=f"risk_{colour}")
     row = Factory.RiskRow(size_hint_y=None, height=app.metrics.px(110),

@@ -23,7 +23,7 @@ from kiosk.ui.theme import hex_colour
 
 
 class Card(BoxLayout):  # type: ignore[misc]
-    """A rounded panel that holds one item of content.
+    """A rounded panel that contains one item of content.
 
     Colours are palette field names rather than colours, so cards follow a
     switch to the high-contrast theme without being rebuilt.
@@ -212,7 +212,7 @@ class ScrollingList(BoxLayout):  # type: ignore[misc]
     """A vertical list inside a scroll view; screens add cards to ``container``."""
 
     container = ObjectProperty(None, allownone=True)
-    """The BoxLayout that holds the list items."""
+    """The BoxLayout that contains the list items."""
 
     spacing_px = NumericProperty(16)
     """Gap between items, in pixels."""

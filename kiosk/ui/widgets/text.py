@@ -77,10 +77,10 @@ class KioskLabel(Label):  # type: ignore[misc]
 
     size_role = OptionProperty("body", options=["body", "small", "title", "tile", "clock", "banner",
                                                        "language"])
-    """Which font size of the metrics the text takes; follows the large-text mode."""
+    """Font size role in the metrics; the size follows the large-text mode."""
 
     tone = OptionProperty("text", options=list(TONES))
-    """Which palette colour the text takes; follows theme changes."""
+    """Palette tone of the text; the colour follows theme changes."""
 
     source = ObjectProperty(None, allownone=True)
     """Callable that returns the text for a language; when set, it fills ``plain``
