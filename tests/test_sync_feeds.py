@@ -13,6 +13,8 @@ import pytest
 from loopback import Fault, LoopbackServer, Route, closed_port_url, loopback_server_fixture  # noqa: F401
 
 from kiosk.config import FeedConfig, SyncConfig
+from kiosk.content.loader import load_bundle
+from kiosk.content.selection import select_content
 from kiosk.sync.cache import FeedCache
 from kiosk.sync.feeds import (
     FeedResponseError,
@@ -294,18 +296,24 @@ def test_cap_index_fetches_linked_alerts(setup: Setup) -> None:
     assert len(setup.server.hits("/cap/1.xml")) == 1
 
 
-def test_expired_alert_is_dropped_on_later_sync(setup: Setup) -> None:
+def test_expired_alert_is_hidden_by_selection(setup: Setup, default_bundle_path: Path) -> None:
     expires = NOW + timedelta(hours=1)
     link = setup.server.add("/cap/1.xml", Route(body=cap_alert("A-1", "Rainstorm", expires)))
     setup.server.add("/index.atom", Route(body=cap_index(link), etag='"i1"'))
     syncer = setup.syncer("/index.atom")
     assert len(syncer.sync(NOW).notices) == 1
+    bundle = replace(load_bundle(default_bundle_path), published_at=NOW - timedelta(days=1))
 
     later = syncer.sync(NOW + timedelta(hours=2))
+    before = select_content(bundle, NOW, None, "en", extra_notices=later.notices)
+    after = select_content(bundle, NOW + timedelta(hours=2), None, "en",
+                           extra_notices=later.notices)
 
     assert later.ok is True
     assert later.not_modified is True
-    assert later.notices == ()
+    assert [notice.validity.valid_until for notice in later.notices] == [expires]
+    assert "Rainstorm" in [notice.title.get("en") for notice in before.notices]
+    assert "Rainstorm" not in [notice.title.get("en") for notice in after.notices]
 
 
 def test_cap_index_link_outside_allowlist_fails_sync(setup: Setup) -> None:

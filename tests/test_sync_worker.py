@@ -84,8 +84,9 @@ class Updates:
 
 
 def make_worker(sources: list[FakeSource], clock: FakeClock, updates: Updates,
-                rng: Callable[[], float] = lambda: 0.0) -> SyncWorker:
-    return SyncWorker(sources, CONFIG, updates, clock=clock, now=clock.now, rng=rng)
+                rng: Callable[[], float] = lambda: 0.0,
+                config: SyncConfig = CONFIG) -> SyncWorker:
+    return SyncWorker(sources, config, updates, clock=clock, now=clock.now, rng=rng)
 
 
 def test_first_round_syncs_every_source() -> None:
@@ -173,8 +174,24 @@ def test_backoff_never_exceeds_max() -> None:
         waits.append(wait)
         clock.monotonic += wait
 
-    assert max(waits) == CONFIG.backoff_max_s
+    assert max(waits) == min(CONFIG.backoff_max_s, CONFIG.interval_s)
     assert min(waits) >= CONFIG.backoff_base_s
+
+
+def test_failing_source_retried_within_interval() -> None:
+    clock, updates = FakeClock(), Updates()
+    source = FakeSource("a", ok=False)
+    config = replace(CONFIG, interval_s=120.0, backoff_max_s=1800.0)
+    worker = make_worker([source], clock, updates, rng=lambda: 1.0, config=config)
+
+    waits = []
+    for _ in range(12):
+        wait = worker.run_due()
+        waits.append(wait)
+        clock.monotonic += wait
+
+    assert max(waits) == 120.0
+    assert waits[0] < waits[2]
 
 
 def test_sync_now_ignores_backoff() -> None:

@@ -130,6 +130,22 @@ def test_language_switch_sets_font_and_direction(kiosk_home):
             assert label.halign in ({"right", "center"} if language == "ar" else {"left", "center"})
 
 
+def test_bold_labels_use_bold_file_without_synthetic_bold(kiosk_home):
+    from kiosk.i18n.fonts import font_for
+    from kiosk.ui.widgets.text import KioskLabel
+
+    for language in KIOSK_LANGUAGES:
+        kiosk_home.app.switch_language(language)
+        kiosk_home.frames()
+        labels = [w for w in kiosk_home.walk(kiosk_home.app.root) if isinstance(w, KioskLabel)]
+        bold = [label for label in labels if label.weight == "bold"]
+        assert bold, f"no bold label on the home screen in {language}"
+        for label in bold:
+            assert label.font_name == str(font_for(label.language or language, bold=True))
+        # Kivy's own flag would make SDL_ttf embolden a bold file a second time.
+        assert not [label.plain for label in labels if label.bold]
+
+
 def test_markup_in_content_renders_literally(kiosk_home):
     from kivy.utils import escape_markup
 

@@ -86,20 +86,21 @@ def _display_order(notice: Notice) -> tuple[int, float, str, str]:
     return (-int(notice.severity), -published, notice.id, repr(notice))
 
 
-def reconcile_alerts(notices: Iterable[Notice], now: datetime) -> tuple[Notice, ...]:
+def reconcile_alerts(notices: Iterable[Notice], now: datetime | None) -> tuple[Notice, ...]:
     """Return the notices to show once CAP Updates and Cancels are applied.
 
     An Update hides every alert it references, a Cancel hides the alerts it
     references (and updates of them sent no later than the Cancel) and is
     itself never shown. Alerts whose expiry is at or before ``now`` are
-    dropped, and so are alerts with no text at all, such as an Update without
-    an ``<info>`` block. Notices that did not come from CAP pass through
-    unchanged. The result is sorted by severity, then newest first, so any
-    arrival order gives the same tuple.
+    dropped (with ``now`` None, expiry is left to the caller), and so are
+    alerts with no text at all, such as an Update without an ``<info>`` block.
+    Notices that did not come from CAP pass through unchanged. The result is
+    sorted by severity, then newest first, so any arrival order gives the
+    same tuple.
 
     Raises ValueError when ``now`` has no time zone.
     """
-    if now.tzinfo is None:
+    if now is not None and now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
     notices = list(notices)
     others = [notice for notice in notices if notice.alert is None]
@@ -121,7 +122,7 @@ def reconcile_alerts(notices: Iterable[Notice], now: datetime) -> tuple[Notice, 
             logger.info("CAP alert %r from %r was cancelled", key[1], key[0])
             continue
         until = notice.validity.valid_until
-        if until is not None and now >= until:
+        if until is not None and now is not None and now >= until:
             logger.debug("CAP alert %r from %r expired at %s", key[1], key[0], until.isoformat())
             continue
         if not any(notice.title.values()) and not any(notice.body.values()):

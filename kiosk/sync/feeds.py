@@ -97,7 +97,9 @@ class FeedSyncer:
     """Keeps one configured feed's notices current; a sync source for the worker.
 
     Holds the last good result in memory and in the feed cache. Not thread-safe:
-    the sync worker is its only caller.
+    the sync worker is its only caller. Expired alerts stay in the result:
+    content selection hides them at the time it trusts, which is not the
+    wall clock when that is years ahead.
     """
 
     kind = "feed"
@@ -131,7 +133,7 @@ class FeedSyncer:
         self._entry = entry
         logger.info("feed %s: restored %d cached notices checked at %s",
                     self.feed.id, len(entry.notices), entry.checked_at.isoformat())
-        return SourceResult(self.name, ok=True, notices=reconcile_alerts(entry.notices, now),
+        return SourceResult(self.name, ok=True, notices=reconcile_alerts(entry.notices, None),
                             confirmed_at=entry.checked_at)
 
     def sync(self, now: datetime) -> SourceResult:
@@ -147,12 +149,12 @@ class FeedSyncer:
             logger.warning("feed %s: sync failed, keeping %d earlier notices: %s",
                            self.feed.id, len(previous_notices), error)
             return SourceResult(self.name, ok=False,
-                                notices=reconcile_alerts(previous_notices, now),
+                                notices=reconcile_alerts(previous_notices, None),
                                 error=str(error),
                                 confirmed_at=self._entry.checked_at if self._entry else None)
 
         self._entry = entry
-        notices = reconcile_alerts(entry.notices, now)
+        notices = reconcile_alerts(entry.notices, None)
         save_error = self._save(entry)
         return SourceResult(self.name, ok=True, notices=notices, error=save_error,
                             not_modified=not_modified, confirmed_at=entry.checked_at)

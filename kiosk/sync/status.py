@@ -50,10 +50,16 @@ class SourceStatus:
     next_attempt: datetime | None = None
 
     def is_stale(self, now: datetime, stale_after_s: float) -> bool:
-        """Return True when the content was confirmed more than ``stale_after_s`` ago, or never."""
+        """Return True when the content was confirmed more than ``stale_after_s`` ago, or never.
+
+        A last success later than ``now`` also counts as stale. It means the
+        wall clock was stepped back since then (or was wrong then), so the age
+        of the content is unknown until the next success is recorded.
+        """
         if self.last_success is None:
             return True
-        return now - self.last_success > timedelta(seconds=stale_after_s)
+        age = now - self.last_success
+        return age < timedelta(0) or age > timedelta(seconds=stale_after_s)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,12 @@ class _Slot:
     due: float = 0.0
 
 
+def _interval(source: Source, config: SyncConfig) -> float:
+    """Return the seconds between syncs of ``source``: its own interval or the configured one."""
+    interval: float = getattr(source, "interval_s", None) or config.interval_s
+    return interval
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -103,9 +109,15 @@ class SyncWorker:
         self._clock = clock
         self._now = now
         self._resources = tuple(resources)
+        # A failing source is retried at least as often as a healthy one is
+        # synced, so the kiosk is back on current content within one interval
+        # of the server recovering; the jitter still spreads a fleet's retries.
         self._slots = [
             _Slot(source=source,
-                  backoff=Backoff(config.backoff_base_s, config.backoff_max_s, rng),
+                  backoff=Backoff(config.backoff_base_s,
+                                  max(config.backoff_base_s,
+                                      min(config.backoff_max_s, _interval(source, config))),
+                                  rng),
                   status=SourceStatus(name=source.name, kind=source.kind, url=source.url))
             for source in sources
         ]
@@ -243,7 +255,7 @@ class SyncWorker:
         if result.ok:
             slot.backoff.success()
             # A source may keep its own rhythm, as the heartbeat does.
-            delay = getattr(slot.source, "interval_s", None) or self._config.interval_s
+            delay = _interval(slot.source, self._config)
         else:
             delay = slot.backoff.failure()
             logger.warning("source %s: failure %d in a row, next attempt in %.0f s",

@@ -31,6 +31,7 @@ from kiosk.remote_settings import RemoteSettings
 from kiosk.sync.heartbeat import ViewCounter
 from kiosk.ui.idle import IdleWatcher
 from kiosk.ui.maintenance import PinGate, SecretGesture
+from kiosk.ui.memory import release_free_memory
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
 from kiosk.ui.theme import DEFAULT_PALETTE, HIGH_CONTRAST_PALETTE, Metrics, hex_colour
@@ -356,6 +357,9 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.language = self.kiosk_config.default_language
         self.go_home()
         self._check_takeover()
+        # Nobody is using the kiosk now: a good moment to hand back the
+        # memory that the passenger's screens and languages left free.
+        Clock.schedule_once(lambda _dt: release_free_memory(), 1.0)
 
     def dismiss_takeover(self) -> None:
         notice = self.state.selection.takeover_notice if self.state.selection else None

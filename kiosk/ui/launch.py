@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.config import KioskConfig
 from kiosk.content.model import Bundle
+from kiosk.ui.memory import map_large_blocks
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -46,6 +47,11 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
     kivy_home = config.data_dir / "kivy"
     kivy_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    # The kiosk draws no image files: its QR codes are textures it fills
+    # itself, and SDL2 saves screenshots. Leaving out Kivy's other image
+    # providers skips importing Pillow (and NumPy where installed) at start.
+    os.environ.setdefault("KIVY_IMAGE", "sdl2")
+    map_large_blocks()
 
     from kivy.config import Config
 
@@ -141,8 +147,9 @@ def stop_on_sigterm(app: KioskApp) -> None:
 def heartbeat_factory(config: KioskConfig, app: KioskApp) -> Callable[[Any], Any]:
     """Return a builder of the heartbeat sender for ``create_sync_worker``.
 
-    The token file is read here, once, at start-up; errors logged at warning
-    level and above are collected for the heartbeat's error list.
+    The token file is read here, once, at start-up. Messages logged at error
+    level and above go into the heartbeat's error list; sync failures, logged
+    as warnings, reach the console through each source's last error.
     """
     from kiosk.sync.heartbeat import HeartbeatSender, RecentErrors
 

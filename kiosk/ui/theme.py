@@ -92,7 +92,7 @@ class Metrics:
 
     def font(self, role: str) -> float:
         """Return the font size in pixels for a text role: body, small, title, tile, clock or banner."""
-        design = {"body": 36, "small": 28, "title": 48, "tile": 46, "clock": 84, "banner": 64,
+        design = {"body": 36, "small": 28, "title": 48, "tile": 48, "clock": 84, "banner": 64,
                   "language": 28}[role]
         # The clock and the language bar keep their size: both are large or
         # short already, and scaled up they would no longer fit their boxes.

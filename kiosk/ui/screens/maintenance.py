@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from kivy.uix.widget import Widget
@@ -68,7 +68,6 @@ class MaintenanceScreen(ListingScreen):
             cards.append(text_card(message("Sync"),
                                    message("No feed or content repository is configured."),
                                    accent="accent"))
-        stale_after = timedelta(seconds=config.sync.stale_after_s)
         for source in sources:
             lines: list[Text] = [
                 source.url,
@@ -80,8 +79,8 @@ class MaintenanceScreen(ListingScreen):
                 lines.append(message("Last error: {error}", error=source.last_error))
             if source.next_attempt:
                 lines.append(message("Next attempt: {time}", time=self.when(source.next_attempt)))
-            healthy = source.last_error is None and source.last_success is not None \
-                and now - source.last_success <= stale_after
+            healthy = source.last_error is None \
+                and not source.is_stale(now, config.sync.stale_after_s)
             cards.append(text_card(source.name, None, lines,
                                    accent="accent" if healthy else "urgent"))
         return cards

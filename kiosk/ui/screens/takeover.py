@@ -20,9 +20,9 @@ class TakeoverScreen(ListingScreen):
         widgets: list[Widget] = [heading(self.localized(notice.title), tone="on_urgent",
                                          size_role="banner")]
         if notice.alert is not None and notice.alert.area:
-            widgets.append(paragraph(self.localized(notice.alert.area), tone="on_urgent", bold=True))
+            widgets.append(paragraph(self.localized(notice.alert.area), tone="on_urgent", weight="bold"))
         widgets.append(paragraph(self.localized(notice.body), tone="on_urgent"))
         if notice.instruction:
-            widgets.append(paragraph(self.localized(notice.instruction), tone="on_urgent", bold=True))
+            widgets.append(paragraph(self.localized(notice.instruction), tone="on_urgent", weight="bold"))
         widgets.extend(small(line, tone="on_urgent") for line in notice_lines(self, notice))
         return widgets

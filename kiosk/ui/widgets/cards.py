@@ -36,7 +36,7 @@ def label(text: Text, **kwargs: Any) -> KioskLabel:
 
 def heading(text: Text, **kwargs: Any) -> KioskLabel:
     kwargs.setdefault("size_role", "title")
-    return label(text, bold=True, **kwargs)
+    return label(text, weight="bold", **kwargs)
 
 
 def paragraph(text: Text, **kwargs: Any) -> KioskLabel:

@@ -57,8 +57,12 @@ class KioskLabel(Label):  # type: ignore[misc]
     plain = StringProperty("")
     """Unescaped text to show; content and catalog text go here, never into ``text``."""
 
-    bold = BooleanProperty(False)
-    """Use the bold face of the language's font."""
+    weight = OptionProperty("regular", options=["regular", "bold"])
+    """Face of the language's font: its regular or its bold file.
+
+    Kivy's own ``bold`` stays False: on a bold file it would make SDL_ttf
+    embolden the outlines again and open a second copy of the face.
+    """
 
     language = StringProperty("")
     """Language of the text when it is fixed (the language bar); empty follows the translator."""
@@ -100,7 +104,7 @@ class KioskLabel(Label):  # type: ignore[misc]
         self.fbind("size_role", self._resize)
         self._recolour()
         self._resize()
-        for name in ("bold", "language"):
+        for name in ("weight", "language"):
             self.fbind(name, self._restyle)
         for name in ("plain", "rtl", "width", "font_name", "font_size", "padding", "align", "wrap",
                      "fit_height"):
@@ -157,7 +161,7 @@ class KioskLabel(Label):  # type: ignore[misc]
         # The text decides font and direction: fallback or mixed-script text
         # needs another language's font (see text_language).
         language = text_language(self.plain, screen_language)
-        self.font_name = str(font_for(language, bold=self.bold))
+        self.font_name = str(font_for(language, bold=self.weight == "bold"))
         self.rtl = text_direction(language) == "rtl"
         # The Arabic font's ascent and descent leave room for stacked marks and
         # make lines half as tall again as Latin ones at the same size.
