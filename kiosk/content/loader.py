@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,11 +57,28 @@ def parse_bundle(data: bytes, source: str) -> Bundle:
     ``source`` names the file or download in error messages. Raises ContentError
     and no other exception for bad input.
     """
-    document = decode_document(data, source)
-    validate_document(document, source)
-    bundle = build_bundle(document)
+    with _cycle_collection_paused():
+        document = decode_document(data, source)
+        validate_document(document, source)
+        bundle = build_bundle(document)
     logger.debug("Loaded bundle version %s from %s", bundle.version, source)
     return bundle
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    # Decoding and building create millions of objects but no reference
+    # cycles. While they are created, the cycle collector keeps scanning all
+    # of them again, which made a bundle of 10,000 notices load about 30 %
+    # slower per notice than one of 1,000. Pausing it affects every thread,
+    # so it is only re-enabled here if it was enabled on entry.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _optional_time(mapping: Mapping[str, Any], key: str) -> datetime | None:

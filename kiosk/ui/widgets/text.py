@@ -1,8 +1,9 @@
 """Labels for untrusted, multilingual text.
 
 ``KioskLabel.plain`` is the only way screens put content on a label: it is
-cleaned of control characters and shaped and wrapped for right-to-left
-languages. Kiosk labels do not parse Kivy markup, so text such as
+cleaned of control characters, shaped and wrapped for right-to-left
+languages, and wrapped by the Chinese, Japanese and Korean line-breaking rules
+where it holds such text (Kivy breaks lines only at spaces). Kiosk labels do not parse Kivy markup, so text such as
 ``[color=ff0000]`` shows literally; a label switched to markup gets its text
 escaped first. Without markup, Kivy also lays text out about a fifth faster.
 
@@ -14,7 +15,7 @@ Kivy's layout loop.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from kivy.app import App
@@ -25,6 +26,7 @@ from kivy.utils import escape_markup
 
 from kiosk.i18n.fonts import font_for, text_language
 from kiosk.i18n.languages import text_direction
+from kiosk.i18n.linebreak import has_east_asian_text, layout_ltr
 from kiosk.i18n.shaping import clean_text, layout_rtl
 from kiosk.ui.theme import hex_colour
 
@@ -49,6 +51,16 @@ def _text_width(font_name: str, font_size: float, text: str) -> float:
     core = CoreLabel(text=text, font_name=font_name, font_size=font_size)
     width: float = core.get_extents(text)[0]
     return width
+
+
+@lru_cache(maxsize=1024)
+def _wrap_east_asian(text: str, width: float, font_name: str, font_size: float) -> str:
+    """Return ``text`` with a newline at each break that the CJK line breaking rules choose.
+
+    A language switch lays out every visible label again, so the result is
+    cached per text, width and font.
+    """
+    return layout_ltr(text, width, partial(_text_width, font_name, font_size))
 
 
 class KioskLabel(Label):  # type: ignore[misc]
@@ -194,6 +206,10 @@ class KioskLabel(Label):  # type: ignore[misc]
                 text = layout_rtl(text, available, self._measure)
             else:
                 text = layout_rtl(text, float("inf"), self._measure)
+        elif self.wrap and has_east_asian_text(text):
+            # Kivy breaks lines only at spaces, so Chinese, Japanese and Korean
+            # text gets its breaks here and Kivy keeps lines that already fit.
+            text = _wrap_east_asian(text, available, self.font_name, self.font_size)
         self.halign = halign
         if self.wrap:
             # A fixed-height label gets a text box of its full size, so that
