@@ -112,6 +112,9 @@ class Driver:
 
     def reset(self) -> None:
         self.app.reset_to_home()
+        # A test that moved the clock far ahead leaves the kiosk at its idle
+        # frame rate, which would slow every later test's frames.
+        self.app.wake_frames()
         self.frames(3)
 
     @property

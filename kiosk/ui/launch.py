@@ -36,6 +36,10 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Kivy's own log mode replaces sys.stderr with a stream into its logger,
+    # which loses tracebacks unless a handler happens to be set up. In Python
+    # mode Kivy's messages go through the standard logging configuration.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     # Logs go to standard error and from there to journald; a read-only or
     # small data partition gets no Kivy log files.
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -67,6 +71,10 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
     Config.set("graphics", "borderless", "1" if fullscreen else "0")
     Config.set("graphics", "show_cursor", "1" if display.show_cursor or windowed else "0")
     Config.set("graphics", "multisamples", "0")
+    # Kivy keeps a tapped button drawn as pressed for 35 ms after the finger
+    # lifts. Every kiosk button acts at once, so that only redrew the whole
+    # window one more time after each tap.
+    Config.set("graphics", "min_state_time", "0")
 
     # Exactly the configured input providers. Kivy's defaults add a mouse
     # provider next to mtdev/hidinput, so one finger on a touch panel that

@@ -75,11 +75,22 @@ class KioskScreen(Screen):  # type: ignore[misc]
             self.rebuild()
 
     def on_pre_enter(self, *_args: Any) -> None:
+        self.prepare()
+
+    def prepare(self) -> bool:
+        """Bring widgets and labels up to date; return True if anything was out of date.
+
+        The app also calls this for hidden screens while the kiosk is idle. A
+        label drawn anew can resize its neighbours on the next frame, so a
+        hidden screen may need a second call.
+        """
+        changed = self.is_stale
         if self.is_stale:
             self.rebuild()
         for widget in self.walk(restrict=True):
-            if isinstance(widget, KioskLabel):
-                widget.refresh()
+            if isinstance(widget, KioskLabel) and widget.refresh():
+                changed = True
+        return changed
 
     def rebuild(self) -> None:
         selection = self.app.state.selection

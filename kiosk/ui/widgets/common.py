@@ -15,6 +15,7 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import ScreenManagerException, TransitionBase
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
@@ -175,7 +176,9 @@ class ClippedScrollView(ScrollView):  # type: ignore[misc]
     into the stencil buffer every frame. With software OpenGL (Mesa llvmpipe)
     that costs more than the rest of a list screen; a scissor rectangle costs
     nothing per pixel. Its kv rule replaces ScrollView's own, so it draws its
-    scroll bar itself.
+    scroll bar itself: in one colour while the list overflows. Kivy fades the
+    bar for half a second after every scroll or content change, and each
+    step of that fade redraws the whole window.
     """
 
     clip_rect = ListProperty([0, 0, 0, 0])
@@ -206,6 +209,38 @@ class ClippedScrollView(ScrollView):  # type: ignore[misc]
         x, y = self.to_window(*self.pos)
         self.clip_rect = [round(x), round(y), round(self.width),
                           round(self.height)]
+
+
+class InstantTransition(TransitionBase):  # type: ignore[misc]
+    """Switch screens between two frames, with no frame that shows both.
+
+    Kivy's NoTransition runs a zero-length animation, which ends on the next
+    clock tick: the frame drawn in between holds the new screen not yet in
+    place and the old one not yet removed, and a second full frame follows.
+    This one swaps the screens at once, so a tap costs one frame.
+    """
+
+    duration = NumericProperty(0.0)
+
+    def start(self, manager: Any) -> None:
+        if self.is_active:
+            raise ScreenManagerException("start() is called twice!")
+        self.manager = manager
+        screen_in, screen_out = self.screen_in, self.screen_out
+        screen_out.dispatch("on_pre_leave")
+        self.remove_screen(screen_out)
+        screen_in.pos = manager.pos
+        screen_in.size = manager.size
+        self.add_screen(screen_in)
+        screen_in.transition_progress = 1.0
+        screen_out.transition_progress = 0.0
+        # Labels re-render on entering only once they are in the window.
+        screen_in.dispatch("on_pre_enter")
+        screen_in.dispatch("on_enter")
+        screen_out.dispatch("on_leave")
+
+    def stop(self) -> None:
+        self.is_active = False
 
 
 class ScrollingList(BoxLayout):  # type: ignore[misc]

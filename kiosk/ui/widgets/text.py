@@ -150,16 +150,18 @@ class KioskLabel(Label):  # type: ignore[misc]
         self._dirty = True
         return True
 
-    def refresh(self) -> None:
-        """Bring a label that missed changes while hidden up to date."""
-        if self._dirty:
-            self._dirty = False
-            self._forced = True
-            try:
-                self._restyle()
-                self._relayout()
-            finally:
-                self._forced = False
+    def refresh(self) -> bool:
+        """Bring a label that missed changes while hidden up to date; True if it had missed any."""
+        if not self._dirty:
+            return False
+        self._dirty = False
+        self._forced = True
+        try:
+            self._restyle()
+            self._relayout()
+        finally:
+            self._forced = False
+        return True
 
     def _restyle(self, *_args: Any) -> None:
         if self._deferred():
