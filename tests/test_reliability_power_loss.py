@@ -17,6 +17,7 @@ and check that start-up logs it, falls back and that the next write repairs it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -362,18 +363,75 @@ def test_damaged_tuf_metadata_is_repaired(synced_kiosk: SyncedKiosk, name: str,
     assert path.read_bytes() == good
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "python-tuf 7.0.1 logs a damaged local metadata file at DEBUG level without "
-    "its path, and ContentUpdater logs no warning of its own"))
-@pytest.mark.parametrize("damage", DAMAGES)
+def _garbage(data: bytes) -> bytes:
+    return b"\x00\xff not metadata \xfe" * 8
+
+
+def _targets_in_its_place(data: bytes) -> bytes:
+    # Well-formed metadata of another role, as if a file had been written to the wrong name.
+    return json.dumps({"signed": {"_type": "targets", "spec_version": "1.0.31", "version": 1,
+                                  "expires": "2030-01-01T00:00:00Z", "targets": {}},
+                       "signatures": []}).encode()
+
+
+#: Damage to a cached metadata file, and the words that the warning must contain for it.
+LOGGED_DAMAGES = [
+    pytest.param(_zero_bytes, "empty file", id="zero_bytes"),
+    pytest.param(_first_half, "not valid TUF metadata", id="half"),
+    pytest.param(_garbage, "not valid TUF metadata", id="garbage"),
+    pytest.param(_targets_in_its_place, "contains targets metadata", id="other_role"),
+]
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize(("damage", "problem"), LOGGED_DAMAGES)
+@pytest.mark.parametrize("name", ["timestamp.json", "snapshot.json", "root_history/1.root.json"])
 def test_damaged_tuf_metadata_is_logged(synced_kiosk: SyncedKiosk,
                                         caplog: pytest.LogCaptureFixture,
-                                        damage: Damage) -> None:
-    path = ContentStore(synced_kiosk.data_dir).metadata_dir / "timestamp.json"
+                                        name: str, damage: Damage, problem: str) -> None:
+    path = ContentStore(synced_kiosk.data_dir).metadata_dir / name
     _damage(path, damage)
 
     with caplog.at_level(logging.WARNING):
         result = synced_kiosk.sync()
 
     assert result.ok, result.failure
-    assert str(path) in caplog.text
+    about_file = [message for message in _warnings(caplog) if str(path) in message]
+    assert len(about_file) == 1, _warnings(caplog)
+    assert problem in about_file[0]
+
+
+def test_intact_tuf_metadata_logs_no_warning(synced_kiosk: SyncedKiosk,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        result = synced_kiosk.sync()
+
+    assert result.ok, result.failure
+    assert _warnings(caplog) == []
+
+
+def test_damaged_tuf_metadata_is_logged_once_per_updater(tmp_path: Path, keys_dir: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # The repository is not served, so every cycle fails and the file stays damaged.
+    publish(sample_document(NOW), tmp_path / "repo", keys_dir, now=NOW)
+    root = tmp_path / "repo" / "metadata" / "root.json"
+    config = SyncConfig(repository_url="http://127.0.0.1:9/", trusted_root=root,
+                        connect_timeout_s=0.5, read_timeout_s=0.5, deadline_s=2.0)
+    data_dir = tmp_path / "kiosk"
+    metadata_dir = ContentStore(data_dir).metadata_dir
+    metadata_dir.mkdir(parents=True)
+    damaged = metadata_dir / "timestamp.json"
+    damaged.write_bytes(b"")
+
+    with caplog.at_level(logging.WARNING), HttpClient(config, USER_AGENT) as client:
+        updater = ContentUpdater(config, data_dir, client)
+        first = updater.sync(NOW)
+        second = updater.sync(NOW)
+
+    assert not first.ok
+    assert not second.ok
+    about_file = [message for message in _warnings(caplog) if str(damaged) in message]
+    assert len(about_file) == 1, _warnings(caplog)

@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tuf.api import exceptions as tuf_errors
+from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 from tuf.api.serialization import DeserializationError
 from tuf.ngclient import Updater, UpdaterConfig
 
@@ -47,7 +48,7 @@ from kiosk.publish.metadata import BUNDLE_TARGET, METADATA_DIR, TARGETS_DIR
 from kiosk.remote_settings import MAX_SETTINGS_BYTES, SETTINGS_TARGET
 from kiosk.sync.cache import atomic_write, fsync_folder, remove_stale_temp_files
 from kiosk.sync.http import USER_AGENT, HttpClient
-from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
+from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher, ValidatedCopy
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +242,76 @@ _KNOWN_ERRORS = (ContentSyncError, ContentError, tuf_errors.RepositoryError,
                  tuf_errors.DownloadError, OSError)
 
 
+@dataclass(frozen=True)
+class MetadataDamage:
+    """A cached TUF metadata file that python-tuf cannot use, and what is wrong with it."""
+
+    path: Path
+    problem: str
+
+
+def _max_metadata_bytes(role_type: str, limits: UpdaterConfig) -> int:
+    return {Root.type: limits.root_max_length, Timestamp.type: limits.timestamp_max_length,
+            Snapshot.type: limits.snapshot_max_length}.get(role_type, limits.targets_max_length)
+
+
+def metadata_problem(data: bytes, role_type: str, max_bytes: int) -> str | None:
+    """Return what makes ``data`` unusable as cached ``role_type`` metadata, or None when it parses.
+
+    Only the form is checked: signatures, versions and expiry are python-tuf's
+    to judge. ``data`` may hold one byte more than ``max_bytes``, which marks
+    a file over the limit.
+    """
+    if not data:
+        return "empty file (0 bytes)"
+    if len(data) > max_bytes:
+        return f"larger than {max_bytes} bytes, the limit for {role_type} metadata"
+    try:
+        metadata = Metadata.from_bytes(data)
+    except DeserializationError as error:
+        cause = error.__cause__
+        detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(error)
+        return f"not valid TUF metadata ({len(data)} bytes): {detail}"
+    if metadata.signed.type != role_type:
+        return f"contains {metadata.signed.type} metadata, expected {role_type}"
+    return None
+
+
+def find_damaged_metadata(metadata_dir: Path, limits: UpdaterConfig) -> list[MetadataDamage]:
+    """Check every metadata file that python-tuf reads from ``metadata_dir``; return the damaged ones.
+
+    python-tuf reads ``<role>.json`` for timestamp, snapshot, targets and
+    delegated targets roles, and ``root_history/<version>.root.json`` for newer
+    roots. The ``root.json`` symbolic link is skipped, because its target in
+    ``root_history`` is checked; a regular file in its place is checked.
+    """
+    candidates: list[tuple[Path, str]] = []
+    if metadata_dir.is_dir():
+        for path in sorted(metadata_dir.glob("*.json")):
+            if path.is_symlink():
+                continue
+            role = path.stem
+            role_type = role if role in {Root.type, Timestamp.type, Snapshot.type} else Targets.type
+            candidates.append((path, role_type))
+    history = metadata_dir / "root_history"
+    if history.is_dir():
+        candidates.extend((path, Root.type) for path in sorted(history.glob("*.root.json")))
+
+    damaged = []
+    for path, role_type in candidates:
+        max_bytes = _max_metadata_bytes(role_type, limits)
+        try:
+            with path.open("rb") as stream:
+                data = stream.read(max_bytes + 1)
+        except OSError as error:
+            damaged.append(MetadataDamage(path, f"cannot read: {error.strerror}"))
+            continue
+        problem = metadata_problem(data, role_type, max_bytes)
+        if problem is not None:
+            damaged.append(MetadataDamage(path, problem))
+    return damaged
+
+
 class ContentStore:
     """The verified bundle cache in ``<data_dir>/content``; writes are atomic and fsynced."""
 
@@ -363,6 +434,13 @@ class ContentUpdater:
         self._current: VerifiedRecord | None = None
         self._current_loaded = False
         self._settings: bytes | None = None
+        # timestamp.json as the last successful refresh accepted it, so that
+        # the next refresh can request it conditionally.
+        self._accepted_timestamp: ValidatedCopy | None = None
+        # Damaged metadata files already logged at WARNING, so that a file that
+        # stays damaged while the repository is unreachable is not logged at
+        # that level on every cycle.
+        self._reported_damage: set[MetadataDamage] = set()
 
     @property
     def store(self) -> ContentStore:
@@ -413,10 +491,33 @@ class ContentUpdater:
             self._current_loaded = True
         return self._current
 
+    def _report_damaged_metadata(self) -> None:
+        """Log each damaged cached metadata file once per updater, at WARNING.
+
+        python-tuf 7.0.1 ignores a local metadata file that does not load and
+        downloads the role again, logging that only at DEBUG and without the
+        path. The repair is left to python-tuf.
+        """
+        damaged = find_damaged_metadata(self._store.metadata_dir, UpdaterConfig())
+        for damage in damaged:
+            if damage in self._reported_damage:
+                logger.debug("Cached TUF metadata %s is still damaged: %s", damage.path, damage.problem)
+                continue
+            logger.warning("Cached TUF metadata %s is damaged: %s; python-tuf ignores the file and "
+                           "loads the role from the repository or the installed root instead",
+                           damage.path, damage.problem)
+        self._reported_damage = set(damaged)
+
     def _update(self, now: datetime, current: VerifiedRecord | None,
                 incoming: Path) -> Bundle | None:
-        updater = self._new_updater(now)
-        updater.refresh()
+        self._report_damaged_metadata()
+        updater, fetcher = self._new_updater(now)
+        try:
+            updater.refresh()
+        except BaseException:
+            self._accepted_timestamp = None
+            raise
+        self._accepted_timestamp = fetcher.latest
         self._settings = self._download_settings(updater, incoming.with_suffix(".settings"))
         target = updater.get_targetinfo(self._target_path)
         if target is None:
@@ -469,7 +570,7 @@ class ContentUpdater:
         finally:
             path.unlink(missing_ok=True)
 
-    def _new_updater(self, now: datetime) -> Updater:
+    def _new_updater(self, now: datetime) -> tuple[Updater, HttpClientFetcher]:
         try:
             with self._trusted_root.open("rb") as stream:
                 root = stream.read(MAX_ROOT_BYTES + 1)
@@ -481,18 +582,22 @@ class ContentUpdater:
             raise ContentSyncError(SyncErrorCategory.CONFIGURATION,
                                    f"{self._trusted_root}: larger than {MAX_ROOT_BYTES} bytes")
 
-        max_bytes = max(self._config.max_bundle_bytes, UpdaterConfig().targets_max_length)
+        limits = UpdaterConfig()
+        max_bytes = max(self._config.max_bundle_bytes, limits.targets_max_length)
+        fetcher = HttpClientFetcher(self._client, max_bytes,
+                                    conditional_url=f"{self._metadata_url}timestamp.json",
+                                    conditional_max_bytes=limits.timestamp_max_length,
+                                    accepted=self._accepted_timestamp)
         try:
             updater = Updater(str(self._store.metadata_dir), self._metadata_url,
-                              target_base_url=self._targets_url,
-                              fetcher=HttpClientFetcher(self._client, max_bytes),
+                              target_base_url=self._targets_url, fetcher=fetcher,
                               bootstrap=root)
         except tuf_errors.RepositoryError as error:
             raise ContentSyncError(SyncErrorCategory.CONFIGURATION,
                                    f"{self._trusted_root}: not valid root metadata: {error}") \
                 from error
         _pin_reference_time(updater, now)
-        return updater
+        return updater, fetcher
 
 
 def _check_not_older(bundle: Bundle, sha256: str, current: VerifiedRecord | None) -> None:

@@ -46,6 +46,9 @@ MAX_REDIRECTS = 5
 
 #: Bytes asked for per read; a read returns as soon as any bytes arrive.
 CHUNK_BYTES = 64 * 1024
+#: Largest error page read to the end so that its connection can be reused;
+#: a longer or unsized one closes the connection instead.
+MAX_DISCARDED_BODY_BYTES = 16 * 1024
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -190,7 +193,9 @@ class HttpClient:
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
-        if last_modified:
+        elif last_modified:
+            # A server ignores If-Modified-Since when If-None-Match is present
+            # (RFC 9110, section 13.1.3), so send it only without an ETag.
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = accept
@@ -210,7 +215,7 @@ class HttpClient:
                     last_modified=response.headers.get("Last-Modified") or last_modified,
                     not_modified=True,
                 )
-            _check_success(response)
+            self._check_success_keeping_connection(response, deadline)
             body = b"".join(self._read_body(response, max_bytes, deadline))
         finally:
             response.close()
@@ -234,7 +239,7 @@ class HttpClient:
         deadline = _Deadline(self._clock, self._config.deadline_s)
         response = self._open(url, {}, deadline)
         try:
-            _check_success(response)
+            self._check_success_keeping_connection(response, deadline)
         except DownloadError:
             response.close()
             raise
@@ -335,6 +340,27 @@ class HttpClient:
         except ValueError as error:
             # requests parses the Location header even when it follows no redirects.
             raise DownloadError(url, f"invalid URL or redirect location ({error})") from error
+
+    def _check_success_keeping_connection(self, response: requests.Response,
+                                          deadline: _Deadline) -> None:
+        """Raise HttpStatusError for an error status, after reading a short error page.
+
+        Closing a response before its body is read closes the connection too,
+        so the next request, such as the timestamp.json that python-tuf requests
+        after a 404 for the next root version, would open a new TCP and TLS
+        connection.
+        """
+        try:
+            _check_success(response)
+        except HttpStatusError:
+            declared = _content_length(response)
+            if declared is not None and declared <= MAX_DISCARDED_BODY_BYTES:
+                try:
+                    for _ in self._read_body(response, MAX_DISCARDED_BODY_BYTES, deadline):
+                        pass
+                except DownloadError as error:
+                    logger.debug("%s: error page not read to the end: %s", response.url, error)
+            raise
 
     def _read_body(self, response: requests.Response, max_bytes: int,
                    deadline: _Deadline) -> Iterator[bytes]:
