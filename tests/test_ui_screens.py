@@ -239,6 +239,31 @@ def test_language_switches_do_not_leak_bindings(kiosk_home):
     assert app.tr.observer_count == baseline
 
 
+def test_rebuilt_labels_leave_no_theme_bindings(kiosk_home):
+    import gc
+
+    from kiosk.content.model import RiskColour
+    from kiosk.ui.widgets.text import _LIVE_LABELS
+
+    app = kiosk_home.app
+    app.show_self_check_result(RiskColour.GREEN)
+    kiosk_home.frames(1)
+    gc.collect()
+    palette_observers = len(app.get_property_observers("palette"))
+    metrics_observers = len(app.get_property_observers("metrics"))
+    labels = len(_LIVE_LABELS)
+    for colour in [*RiskColour] * 5:
+        app.show_self_check_result(colour)
+        kiosk_home.frames(1)
+    app.show_self_check_result(RiskColour.GREEN)
+    kiosk_home.frames(1)
+    gc.collect()
+
+    assert len(app.get_property_observers("palette")) == palette_observers
+    assert len(app.get_property_observers("metrics")) == metrics_observers
+    assert len(_LIVE_LABELS) == labels
+
+
 @pytest.mark.parametrize("language", KIOSK_LANGUAGES)
 def test_screenshots_show_header_colour(kiosk_home, language):
     from PIL import Image

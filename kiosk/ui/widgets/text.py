@@ -15,6 +15,7 @@ Kivy's layout loop.
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache, partial
 from typing import Any
 
@@ -44,6 +45,33 @@ TONES = {
 
 _ALIGN = {"start": "left", "center": "center", "end": "right"}
 _MIRRORED = {"left": "right", "right": "left", "center": "center"}
+
+
+#: Every live kiosk label, for theme changes. Kivy drops a dead weak binding
+#: only when its property next changes, and the palette and the metrics
+#: change only on a tap on high contrast or large text: one binding per label
+#: left the bindings of every label ever built on the app.
+_LIVE_LABELS: weakref.WeakSet[KioskLabel] = weakref.WeakSet()
+_THEMED_APPS: weakref.WeakSet[App] = weakref.WeakSet()
+
+
+def _follow_theme(app: App, label: KioskLabel) -> None:
+    """Recolour and resize ``label`` whenever ``app`` changes its palette or metrics."""
+    _LIVE_LABELS.add(label)
+    if app not in _THEMED_APPS:
+        _THEMED_APPS.add(app)
+        app.fbind("palette", _recolour_labels)
+        app.fbind("metrics", _resize_labels)
+
+
+def _recolour_labels(*_args: Any) -> None:
+    for label in list(_LIVE_LABELS):
+        label._recolour()
+
+
+def _resize_labels(*_args: Any) -> None:
+    for label in list(_LIVE_LABELS):
+        label._resize()
 
 
 @lru_cache(maxsize=4096)
@@ -109,9 +137,9 @@ class KioskLabel(Label):  # type: ignore[misc]
         super().__init__(**kwargs)
         app = App.get_running_app()
         # bind() keeps only a weak reference to a bound method, so labels of
-        # rebuilt cards are not kept alive by the translator or the app.
+        # rebuilt cards are not kept alive by the translator.
         app.tr.bind(language=self._restyle)
-        app.bind(palette=self._recolour, metrics=self._resize)
+        _follow_theme(app, self)
         self.fbind("tone", self._recolour)
         self.fbind("size_role", self._resize)
         self._recolour()
