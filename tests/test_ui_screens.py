@@ -422,3 +422,31 @@ def test_scroll_clip_follows_moved_parent(kiosk_home):
         assert list(view.clip_rect) == [110, 220, 400, 300]
     finally:
         Window.remove_widget(holder)
+
+
+@pytest.mark.parametrize(("needs", "free", "expected"), [
+    ([180.0, 180.0, 180.0], 900.0, [300.0, 300.0, 300.0]),
+    ([180.0, 180.0, 420.0], 900.0, [240.0, 240.0, 420.0]),
+    ([500.0, 180.0, 180.0], 700.0, [500.0, 180.0, 180.0]),
+    ([], 900.0, []),
+])
+def test_share_rows_grows_only_rows_that_need_it(needs, free, expected):
+    from kiosk.ui.screens.home import share_rows
+
+    assert share_rows(needs, free) == expected
+
+
+def test_every_home_tile_starts_on_screen_in_arabic(kiosk_home):
+    from kiosk.ui.widgets.common import Tile
+
+    kiosk_home.app.switch_language("ar")
+    kiosk_home.frames(5)
+    home = kiosk_home.app.root.ids.screens.get_screen("home")
+    view = home.children[0]
+    bottom = view.to_window(*view.pos)[1]
+    tiles = [widget for widget in kiosk_home.walk(home) if isinstance(widget, Tile)]
+
+    assert len(tiles) == 6
+    for tile in tiles:
+        title = tile.children[-1]
+        assert title.to_window(title.x, title.y)[1] >= bottom, title.plain

@@ -44,10 +44,19 @@ class HomeScreen(KioskScreen):
         free = (self.height - self.ids.urgent.height - column.padding[1] - column.padding[3]
                 - column.spacing - tiles.spacing[1] * (rows - 1))
         # A tile is never shorter than its own text, which long titles in
-        # tall scripts (Arabic) or the large-text mode can make taller.
-        content = max((_content_height(tile) for tile in tiles.children), default=0.0)
-        tiles.row_default_height = max(metrics.px(MIN_TILE_PX), metrics.touch_target, content,
-                                       free / rows)
+        # tall scripts (Arabic) or the large-text mode can make taller. Only
+        # the row of such a tile grows; the other rows share what is left, so
+        # one long title does not push the last row below the screen.
+        smallest = max(metrics.px(MIN_TILE_PX), metrics.touch_target)
+        in_order = list(reversed(tiles.children))
+        needs = [max([smallest, *(_content_height(tile)
+                                  for tile in in_order[row * tiles.cols:(row + 1) * tiles.cols])])
+                 for row in range(rows)]
+        heights = share_rows(needs, free)
+        tiles.row_default_height = smallest
+        for index, tile in enumerate(in_order):
+            tile.size_hint_y = None
+            tile.height = heights[index // tiles.cols]
 
     def populate(self, selection: Selection) -> None:
         box = self.ids.urgent
@@ -62,6 +71,28 @@ class HomeScreen(KioskScreen):
             )
             card.background_role = "banner"
             box.add_widget(card)
+
+
+def share_rows(needs: list[float], free: float) -> list[float]:
+    """Return row heights: each row at least its need, and together filling ``free`` if they fit.
+
+    Rows that need more than an equal share keep their need; the others
+    share the rest equally. When the needs add up to more than ``free``, the
+    rows keep their needs and the screen scrolls.
+    """
+    heights = list(needs)
+    grown: set[int] = set()
+    while len(grown) < len(needs):
+        rest = free - sum(heights[row] for row in grown)
+        share = rest / (len(needs) - len(grown))
+        over = {row for row in range(len(needs)) if row not in grown and needs[row] > share}
+        if not over:
+            for row in range(len(needs)):
+                if row not in grown:
+                    heights[row] = share
+            break
+        grown |= over
+    return heights
 
 
 def _content_height(tile: Any) -> float:
