@@ -5,8 +5,9 @@ again on each language switch. glibc's allocator raises its mmap threshold
 each time such a block is freed, so later ones come from the heap, and the
 heap's free space stays resident. Two rounds through every screen in every
 language left about 60 MB of a 370 MB process free in the heap. A fixed
-threshold keeps these blocks mapped on their own, so freeing one returns it
-at once, and a trim while the kiosk is idle hands back the rest.
+threshold keeps such blocks mapped on their own whenever the heap has no
+free room for them, so freeing one returns it at once, and a trim while the
+kiosk is idle hands back what the heap keeps.
 
 Both calls are glibc's; on another C library they do nothing.
 """
