@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from manual_clock import ManualClock as SimulatedClock
+
 FEED_PATH = "/feeds/alert.xml"
 REPOSITORY_PREFIX = "/repo/"
 CONSOLE_PREFIX = "/fleet/api/"
@@ -447,22 +449,6 @@ def alert_headline(version: int) -> str:
     return f"Platform change, notice {version}"
 
 
-@dataclass
-class SimulatedClock:
-    """A wall clock and a monotonic clock that move only when the soak advances them."""
-
-    wall: datetime
-    monotonic: float = 1000.0
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def seconds(self) -> float:
-        return self.monotonic
-
-    def advance(self, seconds: float) -> None:
-        self.wall += timedelta(seconds=seconds)
-        self.monotonic += seconds
 
 
 @dataclass(frozen=True)

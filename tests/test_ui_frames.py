@@ -39,10 +39,22 @@ def tap_without_frames(kiosk, widget) -> None:  # type: ignore[no-untyped-def]
     touch.touch_up()
 
 
+def wait_until_prepared(kiosk, limit_s: float = 6.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the idle kiosk build and draw its hidden screens, as it does between passengers."""
+    from kivy.base import EventLoop
+
+    kiosk.clock.advance(2.0)
+    end = time.monotonic() + limit_s
+    while kiosk.app._unprepared and time.monotonic() < end:
+        EventLoop.idle()
+    assert not kiosk.app._unprepared
+
+
 def test_screen_switch_draws_one_frame_with_one_screen(kiosk_home):
     from kivy.base import EventLoop
 
     manager = kiosk_home.app.root.ids.screens
+    wait_until_prepared(kiosk_home)
     tap_without_frames(kiosk_home, kiosk_home.find_by_text(translated("zh_Hans", "Hotlines")))
     EventLoop.idle()
 
@@ -52,6 +64,7 @@ def test_screen_switch_draws_one_frame_with_one_screen(kiosk_home):
 
 
 def test_kiosk_draws_nothing_while_unchanged(kiosk_home):
+    wait_until_prepared(kiosk_home)
     kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Travel rules")))
     kiosk_home.frames(3)
 

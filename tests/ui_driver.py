@@ -8,31 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from manual_clock import ManualClock
 
 from kiosk.config import DisplayConfig, KioskConfig
 from kiosk.content.loader import load_bundle
 from kiosk.ui.launch import build_app, configure_kivy
-
-
-@dataclass
-class ManualClock:
-    """A wall clock and a monotonic clock that move only when a test advances them."""
-
-    wall: datetime
-    monotonic: float = 1000.0
-
-    def now(self) -> datetime:
-        return self.wall
-
-    def seconds(self) -> float:
-        return self.monotonic
-
-    def advance(self, seconds: float) -> None:
-        self.wall += timedelta(seconds=seconds)
-        self.monotonic += seconds
 
 
 @dataclass
