@@ -68,7 +68,7 @@ def test_kiosk_draws_nothing_while_unchanged(kiosk_home):
     kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Travel rules")))
     kiosk_home.frames(3)
 
-    # Kivy fades a scroll bar for half a second after a list changes; the
+    # Kivy fades a scroll bar for half a second after a list changes. The
     # kiosk's bar has one colour, so nothing needs drawing after the switch.
     assert count_flips(kiosk_home, 1.0) == 0
 
@@ -103,7 +103,7 @@ def test_idle_kiosk_prepares_hidden_screens(kiosk_home):
         assert dirty == [], screen.name
 
 
-def test_frame_rate_drops_when_idle_and_returns_on_touch(kiosk_home):
+def test_idle_frame_rate_restored_on_touch(kiosk_home):
     from kivy.clock import Clock
 
     from kiosk.ui.app import IDLE_MAX_FPS, SLOW_FRAMES_AFTER_S

@@ -111,7 +111,7 @@ class SyncWorker:
         self._resources = tuple(resources)
         # A failing source is retried at least as often as a healthy one is
         # synced, so the kiosk is back on current content within one interval
-        # of the server recovering; the jitter still spreads a fleet's retries.
+        # of the server recovering. The jitter still spreads a fleet's retries.
         self._slots = [
             _Slot(source=source,
                   backoff=Backoff(config.backoff_base_s,

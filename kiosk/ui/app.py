@@ -105,7 +105,7 @@ def _screen_classes() -> dict[str, type[KioskScreen]]:
             "maintenance": MaintenanceScreen, "attract": AttractScreen}
 
 
-#: Frame rate limit while nobody uses the kiosk; it bounds the delay of the first tap.
+#: Frame rate limit while the kiosk is idle. It bounds the delay of the first tap.
 IDLE_MAX_FPS = 15.0
 #: Seconds without a touch before the frame rate drops to IDLE_MAX_FPS.
 SLOW_FRAMES_AFTER_S = 10.0
@@ -113,9 +113,10 @@ SLOW_FRAMES_AFTER_S = 10.0
 PREPARED_SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices")
 #: Seconds between two screens prepared in advance; each takes one or two frames.
 PREPARE_EVERY_S = 0.25
-#: Passes over one hidden screen at most; a pass redraws what the previous one resized.
+#: Maximum passes over one hidden screen. A pass redraws what the previous one resized.
 MAX_PREPARE_PASSES = 3
-#: Seconds without a touch before screens are prepared, so taps never wait for it.
+#: Seconds without a touch before screens are prepared, so that preparing
+#: seldom delays a passenger's tap.
 PREPARE_AFTER_IDLE_S = 1.0
 
 
@@ -202,11 +203,11 @@ class KioskApp(App):  # type: ignore[misc]
         return root
 
     def _pace_frames(self, *_args: Any) -> None:
-        """Check for input less often while nobody uses the kiosk.
+        """Lower the frame rate after SLOW_FRAMES_AFTER_S without a touch.
 
         Kivy wakes up for every frame at its full rate even when nothing
-        changes, which alone cost about 1.6 % of a core. When idle, a lower
-        rate delays only the first tap, by at most one slow frame.
+        changes, which cost about 1.6 % of a core on a 2-core test machine.
+        The lower rate delays only the first tap, by at most one slow frame.
         """
         if self.idle.idle_for() >= SLOW_FRAMES_AFTER_S:
             # NOTE: Kivy reads this attribute before every frame but offers no
@@ -223,19 +224,20 @@ class KioskApp(App):  # type: ignore[misc]
             self._prepare_passes = 0
 
     def _prepare_next_screen(self, _dt: float) -> None:
-        """Build and render one hidden screen while nobody is using the kiosk.
+        """Build and render one hidden screen while the kiosk is idle.
 
         A tile then opens its screen in one frame instead of building cards and
         drawing every label first. The attract loop switches language every few
-        seconds, so hidden screens wait until a passenger has left it.
+        seconds, so hidden screens wait until the attract loop ends.
         """
-        if not self._unprepared or self.screens.current == "attract" \
-                or self.idle.idle_for() < PREPARE_AFTER_IDLE_S:
+        if not self._unprepared or self.screens.current == "attract":
+            return
+        if self.idle.idle_for() < PREPARE_AFTER_IDLE_S:
             return
         screen = self._unprepared[0]
         self._prepare_passes += 1
-        if screen is self.screens.current_screen or not screen.prepare() \
-                or self._prepare_passes >= MAX_PREPARE_PASSES:
+        changed = screen is not self.screens.current_screen and screen.prepare()
+        if not changed or self._prepare_passes >= MAX_PREPARE_PASSES:
             self._unprepared.pop(0)
             self._prepare_passes = 0
 
@@ -428,7 +430,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.language = self.kiosk_config.default_language
         self.go_home()
         self._check_takeover()
-        # Nobody is using the kiosk now: a good moment to hand back the
+        # The kiosk is idle now, so this is a good moment to hand back the
         # memory that the passenger's screens and languages left free.
         Clock.schedule_once(lambda _dt: release_free_memory(), 1.0)
 

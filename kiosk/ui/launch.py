@@ -156,8 +156,8 @@ def heartbeat_factory(config: KioskConfig, app: KioskApp) -> Callable[[Any], Any
     """Return a builder of the heartbeat sender for ``create_sync_worker``.
 
     The token file is read here, once, at start-up. Messages logged at error
-    level and above go into the heartbeat's error list; sync failures, logged
-    as warnings, reach the console through each source's last error.
+    level and above go into the heartbeat's error list. Sync failures are
+    logged as warnings and reach the console through each source's last error.
     """
     from kiosk.sync.heartbeat import HeartbeatSender, RecentErrors
 

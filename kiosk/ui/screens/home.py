@@ -45,8 +45,8 @@ class HomeScreen(KioskScreen):
                 - column.spacing - tiles.spacing[1] * (rows - 1))
         # A tile is never shorter than its own text, which long titles in
         # tall scripts (Arabic) or the large-text mode can make taller. Only
-        # the row of such a tile grows; the other rows share what is left, so
-        # one long title does not push the last row below the screen.
+        # the row of such a tile grows, and the other rows share what is left.
+        # One long title then does not push the last row below the screen.
         smallest = max(metrics.px(MIN_TILE_PX), metrics.touch_target)
         in_order = list(reversed(tiles.children))
         needs = [max([smallest, *(_content_height(tile)

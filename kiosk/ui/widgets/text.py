@@ -48,9 +48,9 @@ _MIRRORED = {"left": "right", "right": "left", "center": "center"}
 
 
 #: Every live kiosk label, for theme changes. Kivy drops a dead weak binding
-#: only when its property next changes, and the palette and the metrics
-#: change only on a tap on high contrast or large text: one binding per label
-#: left the bindings of every label ever built on the app.
+#: only when its property next changes. The palette and the metrics change
+#: only on a tap on high contrast or large text, so one binding per label left
+#: the bindings of every label ever built on the app.
 _LIVE_LABELS: weakref.WeakSet[KioskLabel] = weakref.WeakSet()
 _THEMED_APPS: weakref.WeakSet[App] = weakref.WeakSet()
 
