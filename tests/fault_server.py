@@ -755,7 +755,7 @@ class Soak:
         self.report.shortest_backoff_s = min(self.report.shortest_backoff_s, delay)
 
     def _check_content(self, where: str) -> None:
-        from kiosk.sync.content import load_verified_bundle
+        from kiosk.sync.store import load_verified_bundle
 
         _check(self.delivered_bundle == self.good_bundle,
                f"{where}: bundle version {self.delivered_bundle} delivered, "

@@ -47,7 +47,7 @@ from pathlib import Path
 from kiosk.content import parse_bundle
 from kiosk.content.model import Bundle, Notice, Severity
 from kiosk.sync.cache import FeedCache, FeedCacheEntry, atomic_write
-from kiosk.sync.content import ContentStore, VerifiedRecord, load_verified_bundle
+from kiosk.sync.store import ContentStore, VerifiedRecord, load_verified_bundle
 
 WRITER_SCRIPT = Path(__file__).resolve()
 REPO = WRITER_SCRIPT.parents[1]

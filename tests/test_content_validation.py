@@ -12,9 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.content import ContentError, parse_bundle
+from kiosk.content import ContentError, bundle_validator, parse_bundle, validation
 from kiosk.content.loader import load_bundle
-from kiosk.content.validation import _compiled_validator, _validator, bundle_schema
+from kiosk.content.validation import (
+    GENERATED_FILE,
+    _compiled_validator,
+    _validator,
+    bundle_schema,
+    generate_validator_code,
+    schema_sha256,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BUNDLE = ROOT / "assets" / "content" / "default-bundle.json"
@@ -175,3 +182,36 @@ def test_compiling_validator_leaves_shared_schema_intact(default_bundle_path: Pa
     load_bundle(default_bundle_path)
 
     assert bundle_schema() == shipped
+
+
+def test_generated_validator_matches_schema() -> None:
+    assert bundle_validator.SCHEMA_SHA256 == schema_sha256(), (
+        "bundle_validator.py was generated from another schema; "
+        "run `python -m kiosk.content.generate_validator`")
+
+
+def test_generated_validator_is_generator_output() -> None:
+    if bundle_validator.VERSION != fastjsonschema.VERSION:
+        pytest.skip(f"bundle_validator.py comes from fastjsonschema {bundle_validator.VERSION}, "
+                    f"{fastjsonschema.VERSION} is installed, whose code may differ")
+
+    assert GENERATED_FILE.read_text("utf-8") == generate_validator_code()
+
+
+def test_stale_generated_validator_falls_back(monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(bundle_validator, "SCHEMA_SHA256", "0" * 64)
+    _compiled_validator.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=validation.__name__):
+            fallback = _compiled_validator()
+        document = minimal_document()
+        fallback(document)
+        document["version"] = "three"
+        with pytest.raises(fastjsonschema.JsonSchemaValueException):
+            fallback(document)
+    finally:
+        _compiled_validator.cache_clear()
+
+    assert "generated from another schema" in caplog.text
+    assert fallback.func is not bundle_validator.validate

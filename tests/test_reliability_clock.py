@@ -36,12 +36,12 @@ from kiosk.content.model import Bundle, Notice
 from kiosk.content.selection import ClockStatus, Selection, select_content
 from kiosk.publish import ExpiryPolicy, publish
 from kiosk.sync.cache import FeedCache
-from kiosk.sync.content import load_verified_bundle
 from kiosk.sync.content_source import ContentSource
 from kiosk.sync.feeds import FeedSyncer
 from kiosk.sync.heartbeat import HeartbeatSender, ViewCounter
 from kiosk.sync.http import USER_AGENT, HttpClient
 from kiosk.sync.status import SyncStatus
+from kiosk.sync.store import load_verified_bundle
 from kiosk.sync.worker import Source, SyncWorker
 
 # The keys_dir fixture.

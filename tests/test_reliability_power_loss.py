@@ -47,8 +47,9 @@ from kiosk.config import KioskConfig, SyncConfig
 from kiosk.content.loader import load_bundle
 from kiosk.publish import publish
 from kiosk.sync.cache import FeedCache
-from kiosk.sync.content import ContentStore, ContentSyncResult, ContentUpdater
+from kiosk.sync.content import ContentSyncResult, ContentUpdater
 from kiosk.sync.http import USER_AGENT, HttpClient
+from kiosk.sync.store import ContentStore
 from kiosk.ui.launch import load_start_bundle
 
 # The keys_dir and repo_server fixtures.

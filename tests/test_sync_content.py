@@ -51,17 +51,16 @@ from kiosk.publish.metadata import (
 )
 from kiosk.publish.storage import install_files, read_state
 from kiosk.sync.content import (
-    ContentStore,
     ContentSyncError,
     ContentSyncResult,
     ContentUpdater,
     SyncErrorCategory,
     classify_error,
     describe_sync_result,
-    load_verified_bundle,
     sync_content_once,
 )
 from kiosk.sync.http import USER_AGENT, HttpClient
+from kiosk.sync.store import ContentStore, load_verified_bundle
 from kiosk.sync.tuf_fetcher import DisallowedUrlError, HttpClientFetcher
 
 # The keys_dir and repo_server fixtures.

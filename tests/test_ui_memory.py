@@ -81,3 +81,38 @@ def test_release_free_memory_returns_freed_small_blocks(glibc: None) -> None:
     assert result == "True"
     assert grown - before > 48 * 1024
     assert after - before < 16 * 1024, f"{after - before} KiB still resident after the trim"
+
+
+FREEZE_CHILD = """
+import gc
+from kiosk.ui.memory import freeze_loaded_objects
+
+live_lists = [[index] for index in range(50_000)]
+frozen = freeze_loaded_objects()
+print(frozen, gc.get_freeze_count(), len(gc.get_objects(generation=2)))
+"""
+
+
+def test_freeze_exempts_loaded_objects() -> None:
+    output = subprocess.run([sys.executable, "-c", FREEZE_CHILD], capture_output=True, text=True,  # noqa: S603
+                            check=True, timeout=60).stdout.split()
+    frozen, count, left_in_oldest = (int(value) for value in output)
+
+    assert frozen == count
+    assert frozen > 50_000
+    # Frozen objects leave the generations that a collection walks.
+    assert left_in_oldest < 1_000
+
+
+@pytest.mark.ui
+def test_kiosk_freezes_after_start(kiosk_home) -> None:  # type: ignore[no-untyped-def]
+    import gc
+    import time
+
+    from kivy.base import EventLoop
+
+    end = time.monotonic() + 10
+    while gc.get_freeze_count() == 0 and time.monotonic() < end:
+        EventLoop.idle()
+
+    assert gc.get_freeze_count() > 10_000

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 
 from kiosk.content.decision import check_decision_table
 from kiosk.content.errors import ContentError
@@ -21,6 +23,11 @@ from kiosk.content.model import RiskColour
 
 #: Sections whose items carry an ``id``, a validity window and targeting.
 TARGETED_SECTIONS = ("notices", "travel_rules", "symptoms", "hotlines")
+
+if TYPE_CHECKING:
+    # jsonschema takes about 0.1 s to import and only explains invalid
+    # bundles, so it is imported when the first one arrives.
+    import jsonschema
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +67,60 @@ def _is_timestamp(instance: object) -> bool:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     checker = jsonschema.FormatChecker()
     checker.checks("date-time")(_is_timestamp)
     return jsonschema.Draft202012Validator(bundle_schema(), format_checker=checker)
 
 
+#: Module of validator code generated from the schema by fastjsonschema.
+GENERATED_MODULE = "kiosk.content.bundle_validator"
+GENERATED_FILE = Path(__file__).with_name("bundle_validator.py")
+
+
+def schema_sha256() -> str:
+    """Return the SHA-256 of the shipped schema file, which the generated validator records."""
+    data = resources.files("kiosk.content").joinpath("bundle.schema.json").read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def generate_validator_code() -> str:
+    """Return the source of the validator module that fastjsonschema generates from the schema.
+
+    fastjsonschema's generator for draft 2019-09 also covers this schema,
+    which uses no keyword that changed in 2020-12. use_default=False keeps
+    the code from writing "default" values into the document. The generator
+    rewrites every "$ref" of the schema it is given into an absolute URI, so
+    it gets a copy of the shared schema.
+    """
+    code = fastjsonschema.compile_to_code(copy.deepcopy(bundle_schema()),
+                                          formats={"date-time": _is_timestamp}, use_default=False)
+    entry = "validate_" + re.sub(r"\W", "_", bundle_schema()["$id"])
+    return (f"# Generated from bundle.schema.json by fastjsonschema {fastjsonschema.VERSION}.\n"
+            "# Do not edit: run `python -m kiosk.content.generate_validator` after changing the schema.\n"
+            "# ruff: noqa\n"
+            f"SCHEMA_SHA256 = {schema_sha256()!r}\n"
+            f"{code}\n\n"
+            f"validate = {entry}\n")
+
+
 @cache
 def _compiled_validator() -> Callable[[Any], Any]:
-    # fastjsonschema turns the schema into Python code once. On a bundle of
-    # 1,000 notices it took about 30 ms where jsonschema took about 600 ms
-    # (tests/benchmarks/bench_content.py on a 2-core AMD EPYC). Its generator
-    # for draft 2019-09 also covers this schema, which uses no keyword that
-    # changed in 2020-12. use_default=False keeps it from writing "default"
-    # values into the document. It rewrites every "$ref" of the schema it is
-    # given into an absolute URI, so it gets a copy of the shared schema.
-    return fastjsonschema.compile(copy.deepcopy(bundle_schema()),
-                                  formats={"date-time": _is_timestamp}, use_default=False)
+    # Validation runs generated Python code: on a bundle of 1,000 notices it
+    # took about 30 ms where jsonschema took about 600 ms
+    # (tests/benchmarks/bench_content.py on a 2-core AMD EPYC). The code is
+    # generated ahead of time and shipped, because generating and compiling
+    # it took about 80 ms of every start-up.
+    formats = {"date-time": _is_timestamp}
+    generated = importlib.import_module(GENERATED_MODULE)
+    if generated.SCHEMA_SHA256 == schema_sha256():
+        return partial(generated.validate, custom_formats=formats)
+    logger.warning("%s was generated from another schema; compiling the validator at start-up. "
+                   "Run `python -m kiosk.content.generate_validator` to generate it again.", GENERATED_MODULE)
+    namespace: dict[str, Any] = {}
+    exec(compile(generate_validator_code(), GENERATED_FILE.name, "exec"), namespace)  # noqa: S102
+    return partial(namespace["validate"], custom_formats=formats)
 
 
 def validate_document(document: Any, source: str) -> None:
@@ -88,9 +133,11 @@ def validate_document(document: Any, source: str) -> None:
     except fastjsonschema.JsonSchemaValueException as fast_error:
         # Only an invalid bundle pays for jsonschema, which gives every error
         # with its schema keyword, so the message can state what was expected.
+        from jsonschema.exceptions import best_match
+
         errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
         if errors:
-            raise _schema_error(jsonschema.exceptions.best_match(errors), source) from fast_error
+            raise _schema_error(best_match(errors), source) from fast_error
         raise _compiled_error(fast_error, source) from fast_error
     _check_semantics(document, source)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from kiosk.config import SyncConfig
 from kiosk.remote_settings import RemoteSettings, RemoteSettingsError, parse_remote_settings
 from kiosk.sync.cache import atomic_write
-from kiosk.sync.content import ContentUpdater, load_verified_bundle
+from kiosk.sync.content import ContentUpdater
 from kiosk.sync.http import HttpClient
 from kiosk.sync.status import SourceResult
+from kiosk.sync.store import load_verified_bundle
 
 logger = logging.getLogger(__name__)
 

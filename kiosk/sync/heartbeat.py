@@ -33,6 +33,7 @@ from kiosk.content.selection import ClockStatus
 from kiosk.i18n.languages import KIOSK_LANGUAGES
 from kiosk.sync.http import DownloadError, Response
 from kiosk.sync.status import SourceResult, SourceStatus, SyncStatus
+from kiosk.sync.views import MAX_SCREENS, MAX_VIEW_COUNT, SCREEN_PATTERN, ViewCounter
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +63,12 @@ MAX_ERRORS = 10
 MAX_ERROR_CHARS = 300
 #: Characters of ids, names, kinds and versions.
 MAX_NAME_CHARS = 64
-MAX_SCREENS = 64
-MAX_VIEW_COUNT = 1_000_000
 MAX_CONSECUTIVE_FAILURES = 1_000_000
 #: Ten years; a longer uptime is a broken clock or a forged report.
 MAX_UPTIME_S = 10 * 365 * 86400
 
 #: Kiosk ids: letters, digits, dot, dash and underscore, starting with a letter or digit.
 KIOSK_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-#: Screen names as the UI registers them, such as ``home`` or ``selfcheck_result``.
-SCREEN_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -105,70 +102,6 @@ def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-class ViewCounter:
-    """Counts of screen views per screen and language, safe to use from any thread.
-
-    The UI calls :meth:`record`; the sender takes a :meth:`snapshot` and, once
-    the console has stored it, calls :meth:`discount` with that snapshot, so
-    views recorded while a heartbeat was in flight are kept for the next one.
-    """
-
-    def __init__(self, max_screens: int = MAX_SCREENS) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, dict[str, int]] = {}
-        self._max_screens = max_screens
-        self._dropped = 0
-
-    def record(self, screen: str, language: str) -> None:
-        """Count one view of ``screen`` in ``language``.
-
-        Raises ValueError for a screen name that does not match
-        :data:`SCREEN_PATTERN` or a language the kiosk does not speak. Views of
-        screens beyond the first ``max_screens`` are dropped and counted in
-        :attr:`dropped`.
-        """
-        if not SCREEN_PATTERN.fullmatch(screen):
-            raise ValueError(f"invalid screen name {screen!r}; expected {SCREEN_PATTERN.pattern}")
-        if language not in KIOSK_LANGUAGES:
-            raise ValueError(f"unknown language {language!r}; expected one of "
-                             + ", ".join(KIOSK_LANGUAGES))
-        with self._lock:
-            per_language = self._counts.get(screen)
-            if per_language is None:
-                if len(self._counts) >= self._max_screens:
-                    self._dropped += 1
-                    return
-                per_language = self._counts[screen] = {}
-            per_language[language] = min(MAX_VIEW_COUNT, per_language.get(language, 0) + 1)
-
-    def snapshot(self) -> dict[str, dict[str, int]]:
-        """Return a copy of the counts not yet sent."""
-        with self._lock:
-            return {screen: dict(languages) for screen, languages in self._counts.items()}
-
-    def discount(self, sent: Mapping[str, Mapping[str, int]]) -> None:
-        """Subtract counts the console has stored; pairs that reach zero are removed."""
-        with self._lock:
-            for screen, languages in sent.items():
-                per_language = self._counts.get(screen)
-                if per_language is None:
-                    continue
-                for language, count in languages.items():
-                    left = per_language.get(language, 0) - count
-                    if left > 0:
-                        per_language[language] = left
-                    else:
-                        per_language.pop(language, None)
-                if not per_language:
-                    del self._counts[screen]
-
-    @property
-    def dropped(self) -> int:
-        """Views not counted because the screen limit was reached."""
-        with self._lock:
-            return self._dropped
 
 
 class RecentErrors(logging.Handler):

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,7 +20,6 @@ from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import ScreenManager
 
 from kiosk import __version__
 from kiosk.config import KioskConfig
@@ -28,24 +28,22 @@ from kiosk.i18n.fonts import font_for
 from kiosk.i18n.formatting import format_clock, format_long_date, format_timestamp
 from kiosk.i18n.languages import resolve_text
 from kiosk.remote_settings import RemoteSettings
-from kiosk.sync.heartbeat import ViewCounter
+from kiosk.sync.views import ViewCounter
 from kiosk.ui.idle import IdleWatcher
+from kiosk.ui.input_wake import install_input_wake
 from kiosk.ui.maintenance import PinGate, SecretGesture
-from kiosk.ui.memory import release_free_memory
+from kiosk.ui.memory import freeze_loaded_objects, release_free_memory
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.state import ContentState
 from kiosk.ui.theme import DEFAULT_PALETTE, HIGH_CONTRAST_PALETTE, Metrics, hex_colour
 from kiosk.ui.translator import Translator
 from kiosk.ui.watchdog import SystemdNotifier
-from kiosk.ui.widgets.common import InstantTransition
+from kiosk.ui.widgets.common import InstantTransition, KioskScreenManager
 
 logger = logging.getLogger(__name__)
 
 UI_DIR = Path(__file__).resolve().parent
 
-#: Screen names and their classes, in kv load order.
-SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices", "notice", "selfcheck",
-           "selfcheck_result", "attract", "takeover", "pin", "maintenance")
 #: Screens of the staff; an alert never takes over while staff work on them.
 STAFF_SCREENS = frozenset({"pin", "maintenance"})
 #: Screens never captured for the console: a passenger's self-check, and staff screens.
@@ -71,7 +69,10 @@ class KioskRoot(BoxLayout):  # type: ignore[misc]
 
 
 def load_kv_files() -> None:
-    """Register the widget classes and load every kv file once, before the root is built."""
+    """Register the widget classes and load the shared kv files once, before the root is built.
+
+    Each screen's own kv file is loaded by :func:`build_screen`.
+    """
     # Importing a module registers its widget classes with Kivy's Factory,
     # which kv rules look them up in.
     import kiosk.ui.chrome
@@ -80,8 +81,14 @@ def load_kv_files() -> None:
 
     Builder.load_file(str(UI_DIR / "widgets" / "widgets.kv"))
     Builder.load_file(str(UI_DIR / "chrome.kv"))
-    for name in SCREENS:
-        Builder.load_file(str(UI_DIR / "screens" / f"{name}.kv"))
+
+
+def build_screen(name: str, screen_class: type[KioskScreen]) -> KioskScreen:
+    """Load the kv rules of screen ``name`` if not loaded yet, then build the screen."""
+    path = str(UI_DIR / "screens" / f"{name}.kv")
+    if path not in Builder.files:
+        Builder.load_file(path)
+    return screen_class(name=name)
 
 
 def _screen_classes() -> dict[str, type[KioskScreen]]:
@@ -105,7 +112,9 @@ def _screen_classes() -> dict[str, type[KioskScreen]]:
             "maintenance": MaintenanceScreen, "attract": AttractScreen}
 
 
-#: Frame rate limit while the kiosk is idle. It bounds the delay of the first tap.
+#: Frame rate limit while the kiosk is idle. Input from the X server wakes the
+#: loop at once. For input providers with their own threads (mtdev, hidinput),
+#: this rate bounds the delay of the first tap.
 IDLE_MAX_FPS = 15.0
 #: Seconds without a touch before the frame rate drops to IDLE_MAX_FPS.
 SLOW_FRAMES_AFTER_S = 10.0
@@ -115,6 +124,8 @@ PREPARED_SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices")
 PREPARE_EVERY_S = 0.25
 #: Maximum passes over one hidden screen. A pass redraws what the previous one resized.
 MAX_PREPARE_PASSES = 3
+#: Seconds after start-up before the objects loaded so far are frozen.
+FREEZE_AFTER_S = 2.0
 #: Seconds without a touch before screens are prepared, so that preparing
 #: seldom delays a passenger's tap.
 PREPARE_AFTER_IDLE_S = 1.0
@@ -167,14 +178,13 @@ class KioskApp(App):  # type: ignore[misc]
         self.bind(palette=self._apply_background)
         self._apply_background()
         root = KioskRoot()
-        manager: ScreenManager = root.ids.screens
+        manager: KioskScreenManager = root.ids.screens
         manager.transition = InstantTransition()
+        # Only the home screen is built before the first frame; the others are
+        # built while the kiosk waits for its first passenger, or when needed.
         for name, screen_class in _screen_classes().items():
-            manager.add_widget(screen_class(name=name))
-        # Kivy sizes only the shown screen. Sizing the hidden ones too lets
-        # their layouts settle while they wait, so a screen's labels are drawn
-        # once, at their final width, the first time it is shown.
-        manager.bind(size=self._size_screens)
+            manager.register(name, partial(build_screen, name, screen_class))
+        manager.current = "home"
 
         languages = root.ids.header.ids.languages
         languages.current = self.tr.language
@@ -183,7 +193,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.tr.bind(language=languages.setter("current"))
 
         self.tr.bind(language=self._update_chrome)
-        self._unprepared: list[KioskScreen] = []
+        self._unprepared: list[str] = []
         self._prepare_passes = 0
         self.tr.bind(language=self._schedule_preparation)
         self.state.bind(selection=self._schedule_preparation)
@@ -200,6 +210,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._full_fps = Clock._max_fps
         Clock.schedule_interval(self._pace_frames, 1.0)
         Window.bind(on_touch_down=self.wake_frames)
+        install_input_wake(Clock, Window)
         return root
 
     def _pace_frames(self, *_args: Any) -> None:
@@ -207,7 +218,7 @@ class KioskApp(App):  # type: ignore[misc]
 
         Kivy wakes up for every frame at its full rate even when nothing
         changes, which cost about 1.6 % of a core on a 2-core test machine.
-        The lower rate delays only the first tap, by at most one slow frame.
+        See IDLE_MAX_FPS for what the lower rate delays.
         """
         if self.idle.idle_for() >= SLOW_FRAMES_AFTER_S:
             # NOTE: Kivy reads this attribute before every frame but offers no
@@ -220,7 +231,7 @@ class KioskApp(App):  # type: ignore[misc]
 
     def _schedule_preparation(self, *_args: Any) -> None:
         if self.root is not None:
-            self._unprepared = [self.screens.get_screen(name) for name in PREPARED_SCREENS]
+            self._unprepared = list(PREPARED_SCREENS)
             self._prepare_passes = 0
 
     def _prepare_next_screen(self, _dt: float) -> None:
@@ -228,23 +239,25 @@ class KioskApp(App):  # type: ignore[misc]
 
         A tile then opens its screen in one frame instead of building cards and
         drawing every label first. The attract loop switches language every few
-        seconds, so hidden screens wait until the attract loop ends.
+        seconds, so hidden screens wait until the attract loop ends. Once the
+        passenger screens are ready, the other screens are built, one per call.
         """
-        if not self._unprepared or self.screens.current == "attract":
+        if self.screens.current == "attract" or self.idle.idle_for() < PREPARE_AFTER_IDLE_S:
             return
-        if self.idle.idle_for() < PREPARE_AFTER_IDLE_S:
+        if not self._unprepared:
+            self.screens.build_next()
             return
-        screen = self._unprepared[0]
+        if self._unprepared[0] in self.screens.unbuilt:
+            # Building a screen and drawing it are separate passes, because each
+            # takes up to about 70 ms on a 2-core test machine.
+            self.screens.get_screen(self._unprepared[0])
+            return
+        screen = self.screens.get_screen(self._unprepared[0])
         self._prepare_passes += 1
         changed = screen is not self.screens.current_screen and screen.prepare()
         if not changed or self._prepare_passes >= MAX_PREPARE_PASSES:
             self._unprepared.pop(0)
             self._prepare_passes = 0
-
-    @staticmethod
-    def _size_screens(manager: ScreenManager, size: list[float]) -> None:
-        for screen in manager.screens:
-            screen.size = size
 
     def attach_worker(self, worker: SyncWorkerLike) -> None:
         """Use ``worker`` for background sync; it is started with the app and stopped with it."""
@@ -291,6 +304,9 @@ class KioskApp(App):  # type: ignore[misc]
         self._update_chrome()
 
     def on_start(self) -> None:
+        # Once the first screen is up, what start-up loaded is kept out of
+        # the garbage collector's full passes.
+        Clock.schedule_once(lambda _dt: freeze_loaded_objects(), FREEZE_AFTER_S)
         self._update_chrome()
         manager = self.root.ids.screens
         manager.current_screen.rebuild()
@@ -377,8 +393,8 @@ class KioskApp(App):  # type: ignore[misc]
     # -- navigation -----------------------------------------------------
 
     @property
-    def screens(self) -> ScreenManager:
-        manager: ScreenManager = self.root.ids.screens
+    def screens(self) -> KioskScreenManager:
+        manager: KioskScreenManager = self.root.ids.screens
         return manager
 
     def show(self, name: str) -> None:

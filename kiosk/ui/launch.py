@@ -91,7 +91,7 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
 def load_start_bundle(config: KioskConfig) -> Bundle:
     """Return the last verified bundle from the cache, or the shipped default content."""
     from kiosk.content.loader import load_bundle
-    from kiosk.sync.content import load_verified_bundle
+    from kiosk.sync.store import load_verified_bundle
 
     cached = load_verified_bundle(config.data_dir)
     if cached is not None:

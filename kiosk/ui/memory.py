@@ -9,13 +9,16 @@ threshold keeps such blocks mapped on their own whenever the heap has no
 free room for them, so freeing one returns it at once, and a trim while the
 kiosk is idle hands back what the heap keeps.
 
-Both calls are glibc's; on another C library they do nothing.
+The allocator calls are glibc's; on another C library they do nothing.
+Freezing the objects loaded at start-up keeps the garbage collector's full
+passes short, so that they do not hold up a frame.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 from functools import lru_cache
 
@@ -60,3 +63,16 @@ def release_free_memory() -> bool:
     if libc is None:
         return False
     return bool(libc.malloc_trim(ctypes.c_size_t(0)))
+
+
+def freeze_loaded_objects() -> int:
+    """Collect garbage once, then exempt every surviving object from later collections.
+
+    The modules, widgets, fonts and content loaded at start-up stay for the
+    life of the process, but each full collection walks all of them again.
+    In a test process that also held the admin console, one such collection
+    stopped a kiosk frame for about 0.2 s. Returns the number of objects frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

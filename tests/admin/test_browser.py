@@ -19,7 +19,8 @@ from console_support import MINIMAL_BUNDLE, PASSWORD, load_bundle_file
 from django.db import connections
 
 from kiosk.admin.content.models import Notice, Publication
-from kiosk.sync.content import load_verified_bundle, sync_content_once
+from kiosk.sync.content import sync_content_once
+from kiosk.sync.store import load_verified_bundle
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -14,7 +14,8 @@ from tuf.ngclient import Updater
 from kiosk.admin.content.models import Notice, Publication, Severity, Status
 from kiosk.admin.content.publishing import KIOSK_SETTINGS_TARGET
 from kiosk.admin.fleet.models import Kiosk
-from kiosk.sync.content import load_verified_bundle, sync_content_once
+from kiosk.sync.content import sync_content_once
+from kiosk.sync.store import load_verified_bundle
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ Three parts, each printed as Markdown tables:
   bundle file. The tables give medians and 95th percentiles over repeated
   runs in one process, the time per notice and the steps of one load. The
   first load in a new process is timed apart, because it also imports the
-  packages and compiles the schema validator.
+  packages and loads the schema validator.
 * **Feed parsing**: ``kiosk.feeds.parse_feed`` on 1,000 generated CAP 1.2
   alerts, each with a Chinese and an English ``info`` block of about the size
   of a real weather warning, and on an RSS 2.0 and an Atom feed of 500 items
@@ -152,7 +152,7 @@ from pathlib import Path
 started = time.perf_counter()
 from kiosk.config import KioskConfig
 from kiosk.ui.launch import load_start_bundle
-import kiosk.content.loader, kiosk.sync.content
+import kiosk.content.loader, kiosk.sync.store
 from kiosk.content import validation
 imported = time.perf_counter()
 getattr(validation, "_compiled_validator", lambda: None)()
@@ -217,7 +217,7 @@ def bench_bundles(quick: bool) -> None:
               f"{phase['validate'] * 1e3:.1f} | {phase['build'] * 1e3:.1f} |")
     print()
     print(f"The 1,000-notice bundle in a new process, medians of {len(cold)} processes: "
-          f"imports {statistics.median(c[0] for c in cold) * 1e3:.0f} ms, compiling the "
+          f"imports {statistics.median(c[0] for c in cold) * 1e3:.0f} ms, loading the "
           f"schema validator {statistics.median(c[1] for c in cold) * 1e3:.0f} ms, first load "
           f"{statistics.median(c[2] for c in cold) * 1e3:.0f} ms.\n")
 

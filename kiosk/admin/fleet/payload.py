@@ -20,15 +20,13 @@ from kiosk.sync.heartbeat import (
     MAX_ERROR_CHARS,
     MAX_ERRORS,
     MAX_NAME_CHARS,
-    MAX_SCREENS,
     MAX_SOURCES,
     MAX_UPTIME_S,
-    MAX_VIEW_COUNT,
     PAYLOAD_KEYS,
     SCHEMA_VERSION,
-    SCREEN_PATTERN,
     SOURCE_KEYS,
 )
+from kiosk.sync.views import MAX_SCREENS, MAX_VIEW_COUNT, SCREEN_PATTERN
 
 #: Content versions fit a signed 64-bit database column.
 MAX_CONTENT_VERSION = 2**63 - 1

@@ -84,8 +84,8 @@ class KioskScreen(Screen):  # type: ignore[misc]
         label drawn anew can resize its neighbours on the next frame, so a
         hidden screen may need a second call.
         """
-        changed = self.is_stale
-        if self.is_stale:
+        changed = bool(self.is_stale)
+        if changed:
             self.rebuild()
         for widget in self.walk(restrict=True):
             if isinstance(widget, KioskLabel) and widget.refresh():

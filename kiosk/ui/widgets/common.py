@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -15,7 +16,7 @@ from kivy.properties import (
 )
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.screenmanager import ScreenManagerException, TransitionBase
+from kivy.uix.screenmanager import Screen, ScreenManager, ScreenManagerException, TransitionBase
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
@@ -286,3 +287,70 @@ class TopBar(MirroredRow):
 
     def on_back(self) -> None:
         """Default handler; screens bind their own."""
+
+
+class KioskScreenManager(ScreenManager):  # type: ignore[misc]
+    """A ScreenManager that builds each screen the first time it is needed.
+
+    Building every screen at start-up parsed all their kv rules and created
+    every widget before the first frame. Here a screen is registered with a
+    factory and built when it is first shown or looked up, or earlier by
+    :meth:`build_next` while the kiosk is idle.
+
+    Its kv rule replaces ScreenManager's, which clips with the stencil buffer:
+    screens are always exactly the manager's size, and a scissor rectangle
+    keeps anything that overflows from drawing over the header and footer
+    without a pass over every pixel.
+    """
+
+    clip_rect = ListProperty([0, 0, 0, 0])
+    """The manager's area in window coordinates: x, y, width, height."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._factories: dict[str, Callable[[], Screen]] = {}
+        super().__init__(**kwargs)
+        self.fbind("pos", self._update_clip)
+        self.fbind("size", self._update_clip)
+        self.fbind("size", self._size_screens)
+
+    def register(self, name: str, factory: Callable[[], Screen]) -> None:
+        """Build the screen ``name`` with ``factory`` when it is first needed."""
+        if name in self._factories or super().has_screen(name):
+            raise ScreenManagerException(f"A screen named {name!r} is already registered.")
+        self._factories[name] = factory
+
+    @property
+    def unbuilt(self) -> list[str]:
+        """Names of registered screens not built yet, in registration order."""
+        return list(self._factories)
+
+    def build_next(self) -> str | None:
+        """Build the first registered screen not built yet; return its name, or None."""
+        if not self._factories:
+            return None
+        name = next(iter(self._factories))
+        self.get_screen(name)
+        return name
+
+    def get_screen(self, name: str) -> Screen:
+        factory = self._factories.pop(name, None)
+        if factory is not None:
+            screen = factory()
+            if screen.name != name:
+                raise ScreenManagerException(f"The factory of {name!r} built a screen named {screen.name!r}.")
+            # Hidden screens keep the manager's size, so that their layouts
+            # settle before they are shown.
+            screen.size = self.size
+            self.add_widget(screen)
+        return super().get_screen(name)
+
+    def has_screen(self, name: str) -> bool:
+        return name in self._factories or bool(super().has_screen(name))
+
+    def _size_screens(self, *_args: Any) -> None:
+        for screen in self.screens:
+            screen.size = self.size
+
+    def _update_clip(self, *_args: Any) -> None:
+        x, y = self.to_window(*self.pos)
+        self.clip_rect = [round(x), round(y), round(self.width), round(self.height)]

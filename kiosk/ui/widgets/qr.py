@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.graphics import Color, Rectangle
 from kivy.graphics.texture import Texture
-from kivy.properties import NumericProperty, StringProperty
-from kivy.uix.image import Image
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.widget import Widget
 
 from kiosk.content.links import qr_link, qr_matrix
 
@@ -14,8 +15,14 @@ from kiosk.content.links import qr_link, qr_matrix
 QUIET_ZONE_MODULES = 4
 
 
-class QrCode(Image):  # type: ignore[misc]
-    """Shows ``link`` as a QR code; a link that may not be encoded shows nothing."""
+class QrCode(Widget):  # type: ignore[misc]
+    """Shows ``link`` as a QR code; a link that may not be encoded shows nothing.
+
+    A plain widget rather than Kivy's Image: Kivy 2.3 draws every Image
+    through the stencil buffer, which cleared and tested the stencil of the
+    whole window in every frame. With software OpenGL that cost about a third
+    of a list screen's frame.
+    """
 
     link = StringProperty("")
     """The http(s) or tel: link to encode."""
@@ -23,9 +30,17 @@ class QrCode(Image):  # type: ignore[misc]
     module_px = NumericProperty(8)
     """Size of one module on screen, in pixels."""
 
+    texture = ObjectProperty(None, allownone=True)
+    """The code, one texel per module; None when nothing is shown."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.fit_mode = "contain"
+        with self.canvas:
+            Color(1, 1, 1, 1)
+            self._rectangle = Rectangle()
+        self.fbind("pos", self._place)
+        self.fbind("size", self._place)
+        self.fbind("texture", self._place)
         self.fbind("link", self._render)
         self.fbind("module_px", self._render)
         self._render()
@@ -49,3 +64,8 @@ class QrCode(Image):  # type: ignore[misc]
         self.size_hint = (None, None)
         self.size = (side * self.module_px, side * self.module_px)
         self.opacity = 1
+
+    def _place(self, *_args: Any) -> None:
+        self._rectangle.texture = self.texture
+        self._rectangle.pos = self.pos
+        self._rectangle.size = self.size

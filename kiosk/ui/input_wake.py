@@ -1,0 +1,176 @@
+"""Wake the Kivy main loop as soon as the X server sends input.
+
+Kivy 2.3 runs one loop. The clock sleeps until the next frame is due, then
+touches queued by the input providers are dispatched and the frame is drawn.
+Only after that does the SDL window read new events from the X server.
+A tap that arrives during the sleep therefore waits for the rest of that
+sleep and one more whole frame before anything reacts to it, about 25 ms on
+average at 60 frames per second and up to 130 ms at the idle rate.
+
+:class:`InputWake` replaces the clock's sleep with one that also ends when
+the X connection becomes readable. It then lets SDL read the pending events
+into Kivy's input providers at once, so the touch is dispatched and drawn in
+the frame that follows. The clock keeps its frame rate limit otherwise.
+Where the window is not an X window, nothing is changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import select
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: SDL_SYSWM_X11 in SDL 2's SDL_SYSWM_TYPE enumeration (SDL_syswm.h).
+_SDL_SYSWM_X11 = 2
+
+
+class _SDLVersion(ctypes.Structure):
+    _fields_ = [("major", ctypes.c_uint8), ("minor", ctypes.c_uint8), ("patch", ctypes.c_uint8)]
+
+
+class _SDLX11Info(ctypes.Structure):
+    _fields_ = [("display", ctypes.c_void_p), ("window", ctypes.c_ulong)]
+
+
+class _SDLWindowInfo(ctypes.Union):
+    # SDL 2 pads the union of the platform structures to 64 bytes.
+    _fields_ = [("x11", _SDLX11Info), ("dummy", ctypes.c_uint8 * 64)]
+
+
+class _SDLSysWMInfo(ctypes.Structure):
+    """SDL_SysWMinfo of SDL 2: the version, the window system and its handles."""
+
+    _fields_ = [("version", _SDLVersion), ("subsystem", ctypes.c_int), ("info", _SDLWindowInfo)]
+
+
+class InputWake:
+    """A sleep for Kivy's clock that ends early when the X connection has input.
+
+    :meth:`sleep` takes the place of ``Clock.usleep`` and
+    :meth:`check_ready` wraps the clock's own check of whether the next frame
+    is due, so a wake-up by input starts the frame at once. Both run on the
+    UI thread only. ``read_input`` must take every pending event off the
+    connection.
+    """
+
+    def __init__(self, x_fd: int, read_input: Callable[[], None],
+                 check_ready: Callable[[float, float, float], tuple[bool, float]]) -> None:
+        self._x_fd = x_fd
+        self._read_input = read_input
+        self._check_ready = check_ready
+        self._input_read = False
+
+    @property
+    def x_fd(self) -> int:
+        """The X connection's socket that ends a sleep."""
+        return self._x_fd
+
+    def sleep(self, microseconds: float) -> None:
+        """Sleep for ``microseconds``, or until the X server sends something."""
+        self._input_read = self._read_when_readable(max(microseconds, 0) / 1_000_000)
+
+    def check_ready(self, fps: float, min_sleep: float, undershoot: float) -> tuple[bool, float]:
+        """Return whether the next frame starts now, and else how long to sleep, in seconds.
+
+        When the frame starts, input already waiting on the connection is read
+        first, so that the frame dispatches it rather than the one after.
+        """
+        if self._input_read:
+            self._input_read = False
+            return True, 0.0
+        done, sleep_s = self._check_ready(fps, min_sleep, undershoot)
+        if done:
+            self._read_when_readable(0.0)
+        return done, sleep_s
+
+    def _read_when_readable(self, timeout_s: float) -> bool:
+        readable, _, _ = select.select([self._x_fd], [], [], timeout_s)
+        if readable:
+            self._read_input()
+        return bool(readable)
+
+
+def _loaded_library(stem: str) -> Path | None:
+    """Return the path of a shared library of this process whose file name starts with ``stem``."""
+    try:
+        maps = Path("/proc/self/maps").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in maps.splitlines():
+        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+        if Path(path).name.startswith(stem) and ".so" in path:
+            return Path(path)
+    return None
+
+
+def sdl_x11_window() -> tuple[int, int] | None:
+    """Return the Xlib ``Display*`` and the X window id of SDL's current GL window, or None.
+
+    Must run on the UI thread after the window is created, because SDL
+    tracks the current GL window per thread. None where the window is not an
+    X window (Wayland, or no SDL at all).
+    """
+    sdl_path = _loaded_library("libSDL2-") or _loaded_library("libSDL2.")
+    if sdl_path is None:
+        return None
+    try:
+        sdl = ctypes.CDLL(str(sdl_path))
+        sdl.SDL_GL_GetCurrentWindow.restype = ctypes.c_void_p
+        sdl.SDL_GetWindowWMInfo.argtypes = [ctypes.c_void_p, ctypes.POINTER(_SDLSysWMInfo)]
+        sdl.SDL_GetVersion.argtypes = [ctypes.POINTER(_SDLVersion)]
+    except (OSError, AttributeError) as error:
+        logger.debug("SDL's window functions are not available: %s", error)
+        return None
+    window = sdl.SDL_GL_GetCurrentWindow()
+    if not window:
+        return None
+    info = _SDLSysWMInfo()
+    sdl.SDL_GetVersion(ctypes.byref(info.version))
+    if not sdl.SDL_GetWindowWMInfo(window, ctypes.byref(info)):
+        return None
+    if info.subsystem != _SDL_SYSWM_X11 or not info.info.x11.display:
+        return None
+    return int(info.info.x11.display), int(info.info.x11.window)
+
+
+def x_connection_fd() -> int | None:
+    """Return the socket of SDL's X connection, or None; see :func:`sdl_x11_window`."""
+    found = sdl_x11_window()
+    if found is None:
+        return None
+    try:
+        xlib = ctypes.CDLL("libX11.so.6")
+        xlib.XConnectionNumber.argtypes = [ctypes.c_void_p]
+    except (OSError, AttributeError) as error:
+        logger.debug("libX11 is not available: %s", error)
+        return None
+    fd = int(xlib.XConnectionNumber(found[0]))
+    return fd if fd >= 0 else None
+
+
+def install_input_wake(clock: Any, window: Any) -> InputWake | None:
+    """Make ``clock`` wake when the X server sends input to ``window``.
+
+    Returns the installed wake, or None where the window is not an X window.
+    Installing twice returns the first one.
+    """
+    current = getattr(clock, "usleep", None)
+    owner = getattr(current, "__self__", None)
+    if isinstance(owner, InputWake):
+        return owner
+    fd = x_connection_fd()
+    if fd is None:
+        logger.info("Input wake off: the window is not on an X server")
+        return None
+    # NOTE: Kivy's clock sleeps in idle() through usleep() until the private
+    # _check_ready() reports that the frame is due (checked against Kivy 2.3.1).
+    wake = InputWake(fd, window.mainloop, clock._check_ready)
+    clock.usleep = wake.sleep
+    clock._check_ready = wake.check_ready
+    logger.info("Input wake on: the main loop wakes on the X connection (fd %d)", fd)
+    return wake
