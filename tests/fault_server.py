@@ -500,7 +500,7 @@ class Soak:
 
     The worker's scheduling clock and wall clock are simulated; downloads run
     in real time against a :class:`FaultServer`, with small timeouts so that a
-    stalled or trickling download costs well under a second. :meth:`run`
+    stalled or trickling download costs at most a second. :meth:`run`
     checks the worker's status, the content in force and the heartbeat after
     every call of ``run_due`` and raises :class:`SoakFailure` on the first
     wrong value.
@@ -509,8 +509,8 @@ class Soak:
     def __init__(self, work_dir: Path, keys_dir: Path, *, start: datetime, seed: int = 7,
                  interval_s: float = 900.0, backoff_base_s: float = 60.0,
                  backoff_max_s: float = 900.0, heartbeat_interval_s: float = 3600.0,
-                 connect_timeout_s: float = 0.15, read_timeout_s: float = 0.15,
-                 deadline_s: float = 0.4) -> None:
+                 connect_timeout_s: float = 0.3, read_timeout_s: float = 0.4,
+                 deadline_s: float = 1.0) -> None:
         # Imported here so that importing FaultServer alone needs no kiosk packages.
         import random
         import shutil
