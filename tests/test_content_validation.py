@@ -215,3 +215,25 @@ def test_stale_generated_validator_falls_back(monkeypatch: pytest.MonkeyPatch,
 
     assert "generated from another schema" in caplog.text
     assert fallback.func is not bundle_validator.validate
+
+
+def test_unimportable_generated_validator_falls_back(monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    real_import = validation.importlib.import_module
+
+    def import_module(name: str) -> object:
+        if name == validation.GENERATED_MODULE:
+            raise ImportError("cannot import name 'JsonSchemaValueException'")
+        return real_import(name)
+
+    monkeypatch.setattr(validation.importlib, "import_module", import_module)
+    _compiled_validator.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=validation.__name__):
+            fallback = _compiled_validator()
+        fallback(minimal_document())
+    finally:
+        _compiled_validator.cache_clear()
+
+    assert "Cannot import" in caplog.text
+    assert fallback.func is not bundle_validator.validate

@@ -44,7 +44,7 @@ def test_sleep_ends_when_fd_readable(pair: tuple[socket.socket, socket.socket]) 
     x_side, server_side = pair
     reads: list[bytes] = []
     due = FrameDue((False, 0.01))
-    wake = InputWake(x_side.fileno(), lambda: reads.append(x_side.recv(64)), due)
+    wake = InputWake(x_side.fileno(), lambda: reads.append(x_side.recv(64)), due, min_frame_s=0.0)
     timer = threading.Timer(0.05, server_side.send, args=(b"input",))
     timer.start()
     try:
@@ -67,7 +67,7 @@ def test_sleep_times_out_without_input(pair: tuple[socket.socket, socket.socket]
     x_side, _server_side = pair
     reads: list[bytes] = []
     due = FrameDue((False, 0.005))
-    wake = InputWake(x_side.fileno(), lambda: reads.append(b"unexpected"), due)
+    wake = InputWake(x_side.fileno(), lambda: reads.append(b"unexpected"), due, min_frame_s=0.0)
 
     started = time.monotonic()
     wake.sleep(50_000)
@@ -81,12 +81,67 @@ def test_sleep_times_out_without_input(pair: tuple[socket.socket, socket.socket]
 
 def test_negative_sleep_returns_at_once(pair: tuple[socket.socket, socket.socket]) -> None:
     x_side, _server_side = pair
-    wake = InputWake(x_side.fileno(), lambda: None, FrameDue((True, 0.0)))
+    wake = InputWake(x_side.fileno(), lambda: None, FrameDue((True, 0.0)), min_frame_s=0.0)
 
     started = time.monotonic()
     wake.sleep(-1000)
 
     assert time.monotonic() - started < 1.0
+
+
+def test_input_keeps_full_frame_rate(pair: tuple[socket.socket, socket.socket]) -> None:
+    x_side, server_side = pair
+    now = [100.0]
+    wake = InputWake(x_side.fileno(), lambda: x_side.recv(64), FrameDue((True, 0.0)),
+                     min_frame_s=0.02, clock=lambda: now[0])
+    assert wake.check_ready(60, 0.001, 0.0008) == (True, 0.0)
+
+    # Motion arrives 5 ms after the frame started: the next frame waits.
+    now[0] += 0.005
+    server_side.send(b"motion")
+    wake.sleep(LONG_SLEEP_US)
+    ready, wait_s = wake.check_ready(60, 0.001, 0.0008)
+
+    assert ready is False
+    assert wait_s == pytest.approx(0.015)
+
+    now[0] += 0.015
+    assert wake.check_ready(60, 0.001, 0.0008) == (True, 0.0)
+
+
+def test_nested_loop_pass_reads_nothing(pair: tuple[socket.socket, socket.socket]) -> None:
+    x_side, server_side = pair
+    reads: list[bytes] = []
+    wake: InputWake
+
+    def read_input() -> None:
+        # As SDL's event filter does on a resize: a whole loop pass while
+        # SDL reads events. More input is waiting, but SDL must not be
+        # entered again from inside itself.
+        server_side.send(b"more")
+        wake.sleep(10_000)
+        wake.check_ready(60, 0.001, 0.0008)
+        reads.append(x_side.recv(64))
+
+    wake = InputWake(x_side.fileno(), read_input, FrameDue((True, 0.0)), min_frame_s=0.0)
+    server_side.send(b"first")
+    wake.sleep(LONG_SLEEP_US)
+
+    assert len(reads) == 1
+
+
+def test_install_skips_interrupt_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kivy.clock import ClockBaseInterrupt
+
+    import kiosk.ui.input_wake as module
+
+    monkeypatch.setattr(module, "x_connection_fd", lambda: 3)
+    clock = ClockBaseInterrupt()
+    sleep, due = clock.usleep, clock._check_ready
+
+    assert install_input_wake(clock, window=None) is None
+    assert clock.usleep == sleep
+    assert clock._check_ready == due
 
 
 def test_install_without_x_window_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

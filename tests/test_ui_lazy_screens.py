@@ -158,6 +158,26 @@ def test_factory_with_wrong_name_rejected(manager) -> None:  # type: ignore[no-u
         manager.get_screen("expected")
 
 
+def test_failed_factory_tried_again(manager) -> None:  # type: ignore[no-untyped-def]
+    from kivy.uix.screenmanager import Screen
+
+    attempts: list[int] = []
+
+    def factory() -> Screen:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("kv rule failed")
+        return Screen(name="flaky")
+
+    manager.register("flaky", factory)
+
+    with pytest.raises(RuntimeError):
+        manager.get_screen("flaky")
+    assert manager.unbuilt == ["flaky"]
+    assert manager.get_screen("flaky").name == "flaky"
+    assert len(attempts) == 2
+
+
 def test_unknown_screen_rejected(manager) -> None:  # type: ignore[no-untyped-def]
     from kivy.uix.screenmanager import ScreenManagerException
 

@@ -176,3 +176,32 @@ def test_screenshot_for_console_on_public_screen(kiosk_home):
         kiosk_home.frames(1)
     assert captured[0] is not None
     assert captured[0].startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_console_screenshot_matches_screen(kiosk_home, tmp_path):
+    import io
+    import threading
+
+    from kivy.core.window import Window
+    from PIL import Image, ImageChops, ImageStat
+
+    # The travel rules screen clips its list and the screen area with scissor
+    # rectangles, which an offscreen capture of the widgets misplaced.
+    kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Travel rules")))
+    kiosk_home.frames(3)
+    app = kiosk_home.app
+    captured: list[bytes | None] = []
+    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
+    worker.start()
+    while worker.is_alive():
+        kiosk_home.frames(1)
+    screen_file = Window.screenshot(name=str(tmp_path / "screen.png"))
+
+    assert captured[0] is not None
+    shot = Image.open(io.BytesIO(captured[0])).convert("RGB")
+    screen = Image.open(screen_file).convert("RGB")
+    assert shot.size == (screen.width // 2, screen.height // 2)
+    expected = screen.resize(shot.size, Image.Resampling.BILINEAR)
+    # Mean difference per channel, out of 255; blank bands would give tens.
+    difference = ImageStat.Stat(ImageChops.difference(shot, expected)).mean
+    assert max(difference) < 6, difference

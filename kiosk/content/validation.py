@@ -113,11 +113,19 @@ def _compiled_validator() -> Callable[[Any], Any]:
     # generated ahead of time and shipped, because generating and compiling
     # it took about 80 ms of every start-up.
     formats = {"date-time": _is_timestamp}
-    generated = importlib.import_module(GENERATED_MODULE)
-    if generated.SCHEMA_SHA256 == schema_sha256():
-        return partial(generated.validate, custom_formats=formats)
-    logger.warning("%s was generated from another schema; compiling the validator at start-up. "
-                   "Run `python -m kiosk.content.generate_validator` to generate it again.", GENERATED_MODULE)
+    try:
+        generated = importlib.import_module(GENERATED_MODULE)
+    except ImportError as error:
+        # The generated code imports names from fastjsonschema, which a newer
+        # release could move.
+        logger.warning("Cannot import %s (%s); compiling the validator at start-up.",
+                       GENERATED_MODULE, error)
+    else:
+        if generated.SCHEMA_SHA256 == schema_sha256():
+            return partial(generated.validate, custom_formats=formats)
+        logger.warning("%s was generated from another schema; compiling the validator at start-up. "
+                       "Run `python -m kiosk.content.generate_validator` to generate it again.",
+                       GENERATED_MODULE)
     namespace: dict[str, Any] = {}
     exec(compile(generate_validator_code(), GENERATED_FILE.name, "exec"), namespace)  # noqa: S102
     return partial(namespace["validate"], custom_formats=formats)

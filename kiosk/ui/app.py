@@ -15,8 +15,12 @@ from typing import Any, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
 from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
+from kivy.graphics import ClearBuffers, ClearColor, Color, Fbo, Rectangle, Scale, Translate
+from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
+from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -91,6 +95,36 @@ def build_screen(name: str, screen_class: type[KioskScreen]) -> KioskScreen:
     return screen_class(name=name)
 
 
+def window_png(scale: float) -> bytes:
+    """Draw the window's frame and return it as a PNG, scaled by ``scale``; call on the UI thread.
+
+    The frame is read back from the window instead of drawing the widgets
+    into an offscreen buffer as ``Widget.export_as_image`` does: the kiosk
+    clips its lists and screens with scissor rectangles in window
+    coordinates, which land elsewhere in a smaller, flipped offscreen buffer.
+    """
+    width, height = (int(value) for value in Window.size)
+    Window.dispatch("on_draw")
+    pixels = glReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE)
+    frame = Texture.create(size=(width, height), colorfmt="rgba")
+    frame.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
+    out_width, out_height = max(1, round(width * scale)), max(1, round(height * scale))
+    # The same transform as export_as_image, so that the PNG is upright.
+    fbo = Fbo(size=(out_width, out_height))
+    with fbo:
+        ClearColor(0, 0, 0, 1)
+        ClearBuffers()
+        Scale(1, -1, 1)
+        Scale(scale, scale, 1)
+        Translate(0, -height, 0)
+        Color(1, 1, 1, 1)
+        Rectangle(texture=frame, pos=(0, 0), size=(width, height))
+    fbo.draw()
+    buffer = io.BytesIO()
+    CoreImage(fbo.texture).save(buffer, fmt="png")
+    return buffer.getvalue()
+
+
 def _screen_classes() -> dict[str, type[KioskScreen]]:
     from kiosk.ui.screens.attract import AttractScreen
     from kiosk.ui.screens.home import HomeScreen
@@ -124,8 +158,9 @@ PREPARED_SCREENS = ("home", "rules", "symptoms", "risk", "hotlines", "notices")
 PREPARE_EVERY_S = 0.25
 #: Maximum passes over one hidden screen. A pass redraws what the previous one resized.
 MAX_PREPARE_PASSES = 3
-#: Seconds after start-up before the objects loaded so far are frozen.
-FREEZE_AFTER_S = 2.0
+#: Seconds after start-up before the objects loaded so far are frozen. It comes
+#: before PREPARE_AFTER_IDLE_S, so that no hidden screen's cards are frozen.
+FREEZE_AFTER_S = 0.5
 #: Seconds without a touch before screens are prepared, so that preparing
 #: seldom delays a passenger's tap.
 PREPARE_AFTER_IDLE_S = 1.0
@@ -360,9 +395,7 @@ class KioskApp(App):  # type: ignore[misc]
         def capture(_dt: float) -> None:
             try:
                 if self.screens.current not in PRIVATE_SCREENS:
-                    buffer = io.BytesIO()
-                    self.root.export_as_image(scale=0.5).save(buffer, fmt="png")
-                    result[0] = buffer.getvalue()
+                    result[0] = window_png(scale=0.5)
             except Exception:
                 logger.exception("Screenshot for the console failed")
             finally:

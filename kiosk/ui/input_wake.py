@@ -10,8 +10,8 @@ average at 60 frames per second and up to 130 ms at the idle rate.
 :class:`InputWake` replaces the clock's sleep with one that also ends when
 the X connection becomes readable. It then lets SDL read the pending events
 into Kivy's input providers at once, so the touch is dispatched and drawn in
-the frame that follows. The clock keeps its frame rate limit otherwise.
-Where the window is not an X window, nothing is changed.
+the frame that follows. Where the window is not an X window, nothing is
+changed.
 """
 
 from __future__ import annotations
@@ -19,11 +19,18 @@ from __future__ import annotations
 import ctypes
 import logging
 import select
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+#: Shortest time between two loop passes started by input, in seconds. A tap
+#: often arrives as pointer motion and, a moment later, the button press: the
+#: press must not wait a whole frame. A stream of motion events (100 to 1000
+#: per second from some touch panels) still cannot spin the loop faster.
+MIN_INPUT_PASS_S = 1 / 240
 
 #: SDL_SYSWM_X11 in SDL 2's SDL_SYSWM_TYPE enumeration (SDL_syswm.h).
 _SDL_SYSWM_X11 = 2
@@ -53,17 +60,24 @@ class InputWake:
 
     :meth:`sleep` takes the place of ``Clock.usleep`` and
     :meth:`check_ready` wraps the clock's own check of whether the next frame
-    is due, so a wake-up by input starts the frame at once. Both run on the
-    UI thread only. ``read_input`` must take every pending event off the
+    is due, so a wake-up by input starts the frame at once. Passes started by
+    input still come at least ``min_frame_s`` apart, so a stream of pointer
+    motion does not spin the loop. Both methods run on the UI
+    thread only. ``read_input`` must take every pending event off the
     connection.
     """
 
     def __init__(self, x_fd: int, read_input: Callable[[], None],
-                 check_ready: Callable[[float, float, float], tuple[bool, float]]) -> None:
+                 check_ready: Callable[[float, float, float], tuple[bool, float]],
+                 min_frame_s: float, clock: Callable[[], float] = time.perf_counter) -> None:
         self._x_fd = x_fd
         self._read_input = read_input
         self._check_ready = check_ready
+        self._min_frame_s = min_frame_s
+        self._clock = clock
         self._input_read = False
+        self._reading = False
+        self._frame_started = clock()
 
     @property
     def x_fd(self) -> int:
@@ -72,7 +86,14 @@ class InputWake:
 
     def sleep(self, microseconds: float) -> None:
         """Sleep for ``microseconds``, or until the X server sends something."""
-        self._input_read = self._read_when_readable(max(microseconds, 0) / 1_000_000)
+        timeout_s = max(microseconds, 0) / 1_000_000
+        if self._reading:
+            # SDL's event filter runs a whole loop pass while SDL reads events,
+            # for example on a window resize; SDL must not be entered again.
+            time.sleep(timeout_s)
+            return
+        if self._read_when_readable(timeout_s):
+            self._input_read = True
 
     def check_ready(self, fps: float, min_sleep: float, undershoot: float) -> tuple[bool, float]:
         """Return whether the next frame starts now, and else how long to sleep, in seconds.
@@ -81,18 +102,33 @@ class InputWake:
         first, so that the frame dispatches it rather than the one after.
         """
         if self._input_read:
+            wait_s = self._min_frame_s - (self._clock() - self._frame_started)
+            # Kivy's own check treats anything under the clock's resolution as due.
+            if wait_s > min_sleep:
+                return False, wait_s
             self._input_read = False
-            return True, 0.0
+            return self._start_frame()
         done, sleep_s = self._check_ready(fps, min_sleep, undershoot)
-        if done:
+        if not done:
+            return done, sleep_s
+        if not self._reading:
             self._read_when_readable(0.0)
-        return done, sleep_s
+        return self._start_frame()
+
+    def _start_frame(self) -> tuple[bool, float]:
+        self._frame_started = self._clock()
+        return True, 0.0
 
     def _read_when_readable(self, timeout_s: float) -> bool:
         readable, _, _ = select.select([self._x_fd], [], [], timeout_s)
-        if readable:
+        if not readable:
+            return False
+        self._reading = True
+        try:
             self._read_input()
-        return bool(readable)
+        finally:
+            self._reading = False
+        return True
 
 
 def _loaded_library(stem: str) -> Path | None:
@@ -156,20 +192,28 @@ def x_connection_fd() -> int | None:
 def install_input_wake(clock: Any, window: Any) -> InputWake | None:
     """Make ``clock`` wake when the X server sends input to ``window``.
 
-    Returns the installed wake, or None where the window is not an X window.
-    Installing twice returns the first one.
+    Returns the installed wake, or None where the window is not an X window or
+    the clock is not Kivy's default clock. Installing twice returns the first
+    one.
     """
+    from kivy.clock import ClockBaseInterruptBehavior
+
     current = getattr(clock, "usleep", None)
     owner = getattr(current, "__self__", None)
     if isinstance(owner, InputWake):
         return owner
+    if isinstance(clock, ClockBaseInterruptBehavior):
+        # The interrupt clocks (KIVY_CLOCK=interrupt, free_all, ...) sleep on
+        # an event and check readiness with other arguments.
+        logger.info("Input wake off: KIVY_CLOCK selects %s", type(clock).__name__)
+        return None
     fd = x_connection_fd()
     if fd is None:
         logger.info("Input wake off: the window is not on an X server")
         return None
     # NOTE: Kivy's clock sleeps in idle() through usleep() until the private
     # _check_ready() reports that the frame is due (checked against Kivy 2.3.1).
-    wake = InputWake(fd, window.mainloop, clock._check_ready)
+    wake = InputWake(fd, window.mainloop, clock._check_ready, min_frame_s=MIN_INPUT_PASS_S)
     clock.usleep = wake.sleep
     clock._check_ready = wake.check_ready
     logger.info("Input wake on: the main loop wakes on the X connection (fd %d)", fd)

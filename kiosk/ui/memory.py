@@ -72,6 +72,10 @@ def freeze_loaded_objects() -> int:
     life of the process, but each full collection walks all of them again.
     In a test process that also held the admin console, one such collection
     stopped a kiosk frame for about 0.2 s. Returns the number of objects frozen.
+
+    NOTE: a frozen reference cycle is never freed, even once unreachable. Call
+    this before widgets that are rebuilt later exist, because each one frozen
+    would stay in memory, with its label textures, after its screen is rebuilt.
     """
     gc.collect()
     gc.freeze()

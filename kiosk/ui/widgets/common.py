@@ -333,11 +333,13 @@ class KioskScreenManager(ScreenManager):  # type: ignore[misc]
         return name
 
     def get_screen(self, name: str) -> Screen:
-        factory = self._factories.pop(name, None)
+        factory = self._factories.get(name)
         if factory is not None:
+            # A factory that raises stays registered, so the next request tries again.
             screen = factory()
             if screen.name != name:
                 raise ScreenManagerException(f"The factory of {name!r} built a screen named {screen.name!r}.")
+            del self._factories[name]
             # Hidden screens keep the manager's size, so that their layouts
             # settle before they are shown.
             screen.size = self.size
