@@ -99,8 +99,7 @@ def test_idle_kiosk_builds_passenger_screens_first(child_report: dict[str, list[
 def manager(kiosk):  # type: ignore[no-untyped-def]
     from kiosk.ui.widgets.common import InstantTransition, KioskScreenManager
 
-    made = KioskScreenManager(transition=InstantTransition(), size=(400, 300), pos=(10, 20))
-    return made
+    return KioskScreenManager(transition=InstantTransition(), size=(400, 300), pos=(10, 20))
 
 
 def test_screen_built_once_when_shown(manager) -> None:  # type: ignore[no-untyped-def]

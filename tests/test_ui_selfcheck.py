@@ -139,7 +139,6 @@ class RefusingClient:
 
 def test_heartbeat_carries_no_answers_and_no_screenshot(kiosk_home):
     import json
-    import threading
 
     from kiosk.sync.heartbeat import HeartbeatSender
 
@@ -157,30 +156,30 @@ def test_heartbeat_carries_no_answers_and_no_screenshot(kiosk_home):
     assert payload["views"]["selfcheck_result"]["zh_Hans"] >= 1
 
     # The console never gets a picture of a self-check result.
-    captured: list[bytes | None] = []
-    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
-    worker.start()
-    while worker.is_alive():
-        kiosk_home.frames(1)
+    captured = [console_capture(kiosk_home)]
     assert captured == [None]
 
 
-def test_screenshot_for_console_on_public_screen(kiosk_home):
+def console_capture(kiosk):  # type: ignore[no-untyped-def]
+    """Return what the heartbeat's screenshot call returns, called from a worker thread as it is."""
     import threading
 
-    app = kiosk_home.app
     captured: list[bytes | None] = []
-    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
+    worker = threading.Thread(target=lambda: captured.append(kiosk.app.capture_screenshot()))
     worker.start()
     while worker.is_alive():
-        kiosk_home.frames(1)
+        kiosk.frames(1)
+    return captured[0]
+
+
+def test_screenshot_for_console_on_public_screen(kiosk_home):
+    captured = [console_capture(kiosk_home)]
     assert captured[0] is not None
     assert captured[0].startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_console_screenshot_matches_screen(kiosk_home, tmp_path):
     import io
-    import threading
 
     from kivy.core.window import Window
     from PIL import Image, ImageChops, ImageStat
@@ -189,12 +188,7 @@ def test_console_screenshot_matches_screen(kiosk_home, tmp_path):
     # rectangles, which an offscreen capture of the widgets misplaced.
     kiosk_home.tap(kiosk_home.find_by_text(translated("zh_Hans", "Travel rules")))
     kiosk_home.frames(3)
-    app = kiosk_home.app
-    captured: list[bytes | None] = []
-    worker = threading.Thread(target=lambda: captured.append(app.capture_screenshot()))
-    worker.start()
-    while worker.is_alive():
-        kiosk_home.frames(1)
+    captured = [console_capture(kiosk_home)]
     screen_file = Window.screenshot(name=str(tmp_path / "screen.png"))
 
     assert captured[0] is not None

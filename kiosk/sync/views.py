@@ -1,8 +1,9 @@
 """Counts of screen views for the heartbeat, kept apart from the HTTP code.
 
 The UI counts every view from its first frame on. This module imports
-nothing beyond the standard library, so the count costs the kiosk's
-start-up nothing; the heartbeat that sends the counts loads the HTTP client.
+nothing beyond the standard library and the kiosk's language list, so
+counting adds nothing to the kiosk's start-up. The heartbeat that sends the
+counts loads the HTTP client later.
 """
 
 from __future__ import annotations

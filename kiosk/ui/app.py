@@ -99,9 +99,9 @@ def window_png(scale: float) -> bytes:
     """Draw the window's frame and return it as a PNG, scaled by ``scale``; call on the UI thread.
 
     The frame is read back from the window instead of drawing the widgets
-    into an offscreen buffer as ``Widget.export_as_image`` does: the kiosk
+    into an offscreen buffer as ``Widget.export_as_image`` does. The kiosk
     clips its lists and screens with scissor rectangles in window
-    coordinates, which land elsewhere in a smaller, flipped offscreen buffer.
+    coordinates, and those land elsewhere in a smaller, flipped buffer.
     """
     width, height = (int(value) for value in Window.size)
     Window.dispatch("on_draw")

@@ -4,8 +4,9 @@ Kivy 2.3 runs one loop. The clock sleeps until the next frame is due, then
 touches queued by the input providers are dispatched and the frame is drawn.
 Only after that does the SDL window read new events from the X server.
 A tap that arrives during the sleep therefore waits for the rest of that
-sleep and one more whole frame before anything reacts to it, about 25 ms on
-average at 60 frames per second and up to 130 ms at the idle rate.
+sleep and one more whole frame before anything reacts to it. At 60 frames
+per second that is about 25 ms on average, and at the idle rate up to
+about 130 ms.
 
 :class:`InputWake` replaces the clock's sleep with one that also ends when
 the X connection becomes readable. It then lets SDL read the pending events
@@ -138,7 +139,11 @@ def _loaded_library(stem: str) -> Path | None:
     except OSError:
         return None
     for line in maps.splitlines():
-        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+        # The sixth field of a mapping, when present, is the mapped file's path.
+        fields = line.split(maxsplit=5)
+        if len(fields) < 6:
+            continue
+        path = fields[5]
         if Path(path).name.startswith(stem) and ".so" in path:
             return Path(path)
     return None

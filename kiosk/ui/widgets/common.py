@@ -170,6 +170,12 @@ class RiskBadge(Widget):  # type: ignore[misc]
                 Ellipse(pos=(cx - width, cy - r * 0.45 - width), size=(width * 2, width * 2))
 
 
+def window_rect(widget: Widget) -> list[int]:
+    """Return ``widget``'s area in whole window pixels: x, y, width, height, as a scissor takes it."""
+    x, y = widget.to_window(*widget.pos)
+    return [round(x), round(y), round(widget.width), round(widget.height)]
+
+
 class ClippedScrollView(ScrollView):  # type: ignore[misc]
     """A ScrollView that clips with the scissor test instead of the stencil buffer.
 
@@ -207,9 +213,7 @@ class ClippedScrollView(ScrollView):  # type: ignore[misc]
         self._update_clip()
 
     def _update_clip(self, *_args: Any) -> None:
-        x, y = self.to_window(*self.pos)
-        self.clip_rect = [round(x), round(y), round(self.width),
-                          round(self.height)]
+        self.clip_rect = window_rect(self)
 
 
 class InstantTransition(TransitionBase):  # type: ignore[misc]
@@ -354,5 +358,4 @@ class KioskScreenManager(ScreenManager):  # type: ignore[misc]
             screen.size = self.size
 
     def _update_clip(self, *_args: Any) -> None:
-        x, y = self.to_window(*self.pos)
-        self.clip_rect = [round(x), round(y), round(self.width), round(self.height)]
+        self.clip_rect = window_rect(self)
