@@ -19,7 +19,7 @@ NEVER_LAST = set("（「『【〔《〈([{“‘")
 
 def rendered_lines(label) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
     """Return the text and width of each line that Kivy laid out for ``label`` in its last render."""
-    return [("".join(word.text for word in line.words), line.w) for line in label._label._cached_lines]
+    return [("".join(word.text for word in line.words), line.w) for line in label.rendering._cached_lines]
 
 
 def drawn_width(label, text: str) -> float:  # type: ignore[no-untyped-def]

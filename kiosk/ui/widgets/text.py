@@ -21,6 +21,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.core.text import Label as CoreLabel
+from kivy.core.text.markup import MarkupLabel as CoreMarkupLabel
 from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
@@ -30,6 +31,7 @@ from kiosk.i18n.languages import text_direction
 from kiosk.i18n.linebreak import has_east_asian_text, layout_ltr
 from kiosk.i18n.shaping import clean_text, layout_rtl
 from kiosk.ui.theme import hex_colour
+from kiosk.ui.widgets.label_textures import LABEL_TEXTURES, RenderedText
 
 #: Text tones and the palette field each one takes its colour from.
 TONES = {
@@ -130,10 +132,16 @@ class KioskLabel(Label):  # type: ignore[misc]
     """Callable that returns the text for a language; when set, it fills ``plain``
     on every language switch, so screens need not rebuild their widgets."""
 
+    keep_texture = BooleanProperty(True)
+    """Keep each rendered text for reuse (see ``label_textures``); False for text
+    that is seldom shown twice, such as the clock, which would only push out
+    textures worth keeping."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("markup", False)
         self._dirty = False
         self._forced = True
+        self._rendered: RenderedText | None = None
         super().__init__(**kwargs)
         app = App.get_running_app()
         # bind() keeps only a weak reference to a bound method, so labels of
@@ -157,6 +165,33 @@ class KioskLabel(Label):  # type: ignore[misc]
         self._relayout()
         self._fit()
         self._forced = False
+
+    @property
+    def rendering(self) -> CoreLabel:
+        """Core label that laid out and rendered the texture on show.
+
+        A shared one from the texture cache, or the label's own when the label
+        does not keep its textures.
+        """
+        return self._rendered.core if self._rendered is not None else self._label
+
+    def texture_update(self, *largs: Any) -> None:
+        """Show the rendered text, taking it from the shared texture cache where it was rendered before."""
+        core = self._label
+        # The cases that Kivy's own texture_update handles apart: markup, and
+        # text that renders as nothing.
+        blank = not core.text or ((self.halign == "justify" or self.strip) and not core.text.strip())
+        if not self.keep_texture or isinstance(core, CoreMarkupLabel) or blank:
+            self._rendered = None
+            super().texture_update(*largs)
+            return
+        self._rendered = LABEL_TEXTURES.render(core, self._rendered)
+        rendered = self._rendered.core
+        # A cached texture never changes its pixels, so the same texture
+        # object again needs no new canvas instructions.
+        self.texture = rendered.texture
+        self.texture_size = list(rendered.texture.size)
+        self.is_shortened = rendered.is_shortened
 
     def _recolour(self, *_args: Any) -> None:
         # Colour lives here rather than in the kv class rule: a kv rule bound to
