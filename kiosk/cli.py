@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -54,11 +53,9 @@ def _rerun_under_xvfb(config: KioskConfig, argv: Sequence[str]) -> int:
     screen = f"-screen 0 {config.display.width_px}x{config.display.height_px}x24"
     environ = dict(os.environ, KIOSK_UNDER_XVFB="1")
     command = [xvfb_run, "-a", "-s", screen, sys.executable, "-m", "kiosk.cli", *argv]
-    try:
-        return subprocess.run(command, env=environ, check=False).returncode  # noqa: S603
-    except KeyboardInterrupt:
-        # Ctrl+C reaches the kiosk under Xvfb too, which stops by itself.
-        return 130
+    from kiosk.xvfb import run_under_xvfb
+
+    return run_under_xvfb(command, environ)
 
 
 def _run(args: argparse.Namespace) -> int:
