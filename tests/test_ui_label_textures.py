@@ -1,18 +1,30 @@
-"""The shared cache of rendered label textures, on its own and in the running kiosk."""
+"""The shared cache of rendered label textures, on its own and in the running kiosk.
+
+Kivy is imported inside the tests, after the shared kiosk has configured it:
+a Kivy label made before the kiosk's window changes how that window is set up.
+"""
 
 from __future__ import annotations
 
-import pytest
-from kivy.properties import ObservableList
+from typing import Any
 
-from kiosk.ui.widgets.label_textures import LabelTextureCache, texture_key
+import pytest
 
 OPTIONS = {"font_size": 24, "font_name": "a.ttf", "color": [1, 1, 1, 1], "halign": "left", "padding": [0, 4, 0, 4]}
 
 
-def test_key_same_for_equal_options() -> None:
+@pytest.fixture
+def textures() -> Any:
+    """The label texture module, imported once the test needs it."""
+    from kiosk.ui.widgets import label_textures
+
+    return label_textures
+
+
+def test_key_same_for_equal_options(textures: Any) -> None:
     again = dict(OPTIONS, color=[1, 1, 1, 1], padding=[0, 4, 0, 4])
-    assert texture_key("Hotlines", (500, None), OPTIONS) == texture_key("Hotlines", [500, None], again)
+    key = textures.texture_key("Hotlines", (500, None), OPTIONS)
+    assert key == textures.texture_key("Hotlines", [500, None], again)
 
 
 @pytest.mark.parametrize("change", [
@@ -23,32 +35,35 @@ def test_key_same_for_equal_options() -> None:
     {"padding": [0, 6, 0, 6]},
     {"base_direction": "rtl"},
 ])
-def test_key_differs_for_each_rendering_option(change: dict[str, object]) -> None:
-    assert texture_key("Hotlines", (500, None), OPTIONS) != texture_key("Hotlines", (500, None), {**OPTIONS, **change})
+def test_key_differs_for_each_rendering_option(change: dict[str, object], textures: Any) -> None:
+    key = textures.texture_key("Hotlines", (500, None), OPTIONS)
+    assert key != textures.texture_key("Hotlines", (500, None), {**OPTIONS, **change})
 
 
-def test_key_differs_for_text_and_text_box() -> None:
-    key = texture_key("Hotlines", (500, None), OPTIONS)
-    assert key != texture_key("Hotline", (500, None), OPTIONS)
-    assert key != texture_key("Hotlines", (501, None), OPTIONS)
-    assert key != texture_key("Hotlines", None, OPTIONS)
+def test_key_differs_for_text_and_text_box(textures: Any) -> None:
+    key = textures.texture_key("Hotlines", (500, None), OPTIONS)
+    assert key != textures.texture_key("Hotline", (500, None), OPTIONS)
+    assert key != textures.texture_key("Hotlines", (501, None), OPTIONS)
+    assert key != textures.texture_key("Hotlines", None, OPTIONS)
 
 
-def test_key_ignores_values_from_the_last_render() -> None:
+def test_key_ignores_values_from_the_last_render(textures: Any) -> None:
     stale = {**OPTIONS, "text": "old text", "text_size": (90, None), "font_name_r": "/old/font.ttf",
              "space_width": 7}
-    assert texture_key("Hotlines", (500, None), stale) == texture_key("Hotlines", (500, None), OPTIONS)
+    key = textures.texture_key("Hotlines", (500, None), stale)
+    assert key == textures.texture_key("Hotlines", (500, None), OPTIONS)
 
 
-def test_key_accepts_kivy_observable_lists() -> None:
+def test_key_accepts_kivy_observable_lists(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    from kivy.properties import ObservableList
     from kivy.uix.label import Label
 
     colour = Label(color=(1, 1, 1, 1)).color
     assert isinstance(colour, ObservableList)
     observed = {**OPTIONS, "color": colour}
-    key = texture_key("Hotlines", (500, None), observed)
+    key = textures.texture_key("Hotlines", (500, None), observed)
     hash(key)
-    assert key == texture_key("Hotlines", (500, None), OPTIONS)
+    assert key == textures.texture_key("Hotlines", (500, None), OPTIONS)
 
 
 # The cases below render real text, so they need Kivy's window and GL context.
@@ -61,8 +76,8 @@ def core_label(text: str, width: int = 600, colour: tuple[float, ...] = (1, 1, 1
     return core
 
 
-def test_cache_returns_kept_rendering(kiosk_home) -> None:  # type: ignore[no-untyped-def]
-    cache = LabelTextureCache()
+def test_cache_returns_kept_rendering(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    cache = textures.LabelTextureCache()
     first = cache.render(core_label("Travel rules"))
     again = cache.render(core_label("Travel rules"))
     assert again is first
@@ -71,8 +86,8 @@ def test_cache_returns_kept_rendering(kiosk_home) -> None:  # type: ignore[no-un
     assert cache.size_bytes == first.size_bytes
 
 
-def test_cache_renders_each_text_and_colour(kiosk_home) -> None:  # type: ignore[no-untyped-def]
-    cache = LabelTextureCache()
+def test_cache_renders_each_text_and_colour(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    cache = textures.LabelTextureCache()
     white = cache.render(core_label("Travel rules")).core.texture
     other_text = cache.render(core_label("Hotlines")).core.texture
     black = cache.render(core_label("Travel rules", colour=(0, 0, 0, 1))).core.texture
@@ -80,10 +95,10 @@ def test_cache_renders_each_text_and_colour(kiosk_home) -> None:  # type: ignore
     assert cache.misses == 3
 
 
-def test_cached_label_unchanged_by_source(kiosk_home) -> None:  # type: ignore[no-untyped-def]
+def test_cached_label_unchanged_by_source(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
     # Kivy fills a label's texture when it is first drawn, from the options
     # the core label has then; the cache's own copy must not follow the source.
-    cache = LabelTextureCache()
+    cache = textures.LabelTextureCache()
     source = core_label("Travel rules")
     kept = cache.render(source).core
     source.text = "Hotlines"
@@ -92,14 +107,14 @@ def test_cached_label_unchanged_by_source(kiosk_home) -> None:  # type: ignore[n
     assert kept.options["font_size"] == 30
 
 
-def entry_budget(count: int) -> int:
+def entry_budget(textures: Any, count: int) -> int:
     """Return a budget of ``count`` one-line entries of ``core_label``."""
-    texture = LabelTextureCache().render(core_label("A")).core.texture
+    texture = textures.LabelTextureCache().render(core_label("A")).core.texture
     return count * 4 * texture.width * texture.height
 
 
-def test_cache_evicts_least_recently_used(kiosk_home) -> None:  # type: ignore[no-untyped-def]
-    cache = LabelTextureCache(budget_bytes=entry_budget(2))
+def test_cache_evicts_least_recently_used(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    cache = textures.LabelTextureCache(budget_bytes=entry_budget(textures, 2))
     first = cache.render(core_label("A"))
     cache.render(core_label("B"))
     assert cache.render(core_label("A")) is first
@@ -112,11 +127,11 @@ def test_cache_evicts_least_recently_used(kiosk_home) -> None:  # type: ignore[n
     assert cache.misses == misses + 1
 
 
-def test_replaced_rendering_kept_newest(kiosk_home) -> None:  # type: ignore[no-untyped-def]
+def test_replaced_rendering_kept_newest(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
     # A label shows A, then B and C come and go elsewhere until A has left
     # the cache. When the label moves on, A is kept again as the newest entry,
     # so switching back needs no render.
-    cache = LabelTextureCache(budget_bytes=entry_budget(2))
+    cache = textures.LabelTextureCache(budget_bytes=entry_budget(textures, 2))
     shown = cache.render(core_label("A"))
     cache.render(core_label("B"))
     cache.render(core_label("C"))
@@ -127,8 +142,8 @@ def test_replaced_rendering_kept_newest(kiosk_home) -> None:  # type: ignore[no-
     assert cache.misses == misses
 
 
-def test_cache_keeps_newest_entry_over_budget(kiosk_home) -> None:  # type: ignore[no-untyped-def]
-    cache = LabelTextureCache(budget_bytes=16)
+def test_cache_keeps_newest_entry_over_budget(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    cache = textures.LabelTextureCache(budget_bytes=16)
     cache.render(core_label("A"))
     newest = cache.render(core_label("B"))
     assert len(cache) == 1
@@ -202,3 +217,63 @@ def test_clock_text_not_kept(kiosk_home) -> None:  # type: ignore[no-untyped-def
     finally:
         header.clock_text = original
         kiosk_home.frames(2)
+
+
+@pytest.mark.parametrize(("halign", "expected_side"), [("left", "left"), ("center", "middle"), ("right", "right")])
+def test_text_columns_follow_alignment(kiosk_home, textures, halign: str, expected_side: str) -> None:  # type: ignore[no-untyped-def]
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text="Hotlines", font_size=30, halign=halign, text_size=(600, None))
+    core.refresh()
+    left, right = textures.text_columns(core)
+    assert 0 < right - left < 300
+    if expected_side == "left":
+        assert left == 0
+    elif expected_side == "right":
+        assert right == 600
+    else:
+        assert abs(left - (600 - right)) <= 2
+
+
+def test_text_columns_cover_widest_line(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text="Hotlines\nNumbers to call for help at any hour", font_size=30, halign="left",
+                     text_size=(900, None))
+    core.refresh()
+    widest = max(line.w for line in core._cached_lines)
+    left, right = textures.text_columns(core)
+    assert left == 0
+    assert right >= widest
+
+
+def test_text_columns_keep_justified_text_whole(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    from kivy.core.text import Label as CoreLabel
+
+    core = CoreLabel(text="Hotlines", font_size=30, halign="justify", text_size=(600, None))
+    core.refresh()
+    assert textures.text_columns(core) == (0, 600)
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en", "zh_Hant", "ja", "ko", "ru", "ar"])
+def test_drawn_part_holds_all_text(kiosk_home, language: str) -> None:  # type: ignore[no-untyped-def]
+    # Every pixel that a rendered text box covers lies in the part that is
+    # drawn, on each label of the home screen.
+    from PIL import Image
+
+    kiosk_home.app.switch_language(language)
+    kiosk_home.frames(3)
+    checked = 0
+    for label in shown_labels(kiosk_home):
+        box = label.rendering.texture
+        if box.width <= 1 or box.height <= 1:
+            continue
+        left = label.texture_pos[0] - int(label.center_x - box.width / 2)
+        right = left + label.texture_size[0]
+        alpha = Image.frombytes("RGBA", box.size, box.pixels).getchannel("A")
+        inked = alpha.getbbox()
+        assert inked is not None, label.plain
+        assert left <= inked[0], (label.plain, left, inked)
+        assert inked[2] <= right, (label.plain, right, inked)
+        checked += 1
+    assert checked >= 20

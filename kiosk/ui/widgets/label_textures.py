@@ -9,10 +9,13 @@ text and rendering options. A label whose key is cached takes the texture
 without measuring or rendering anything.
 
 Each cached texture belongs to a core label of its own whose options never
-change. Kivy renders a label's text lazily, when the texture is first drawn,
-from its core label's options at that moment; a dedicated core label keeps
-that late render correct however often the widget's own options change in the
-meantime.
+change. So its laid-out lines keep describing the texture, and the texture's
+delayed render, and any render again after the GL context is rebuilt, draw
+the text of the key.
+
+A wrapped label's texture is as wide as the label. Only the columns that
+hold text are drawn (``text_columns``), which about halves the label pixels
+that llvmpipe blends on the home screen. The texture stays whole in memory.
 
 Textures are kept by least recent use within a byte budget. A texture still
 shown by a label stays alive through that label after it leaves the cache.
@@ -20,11 +23,13 @@ shown by a label stays alive through that label after it leaves the cache.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any, NamedTuple
 
 from kivy.core.text import Label as CoreLabel
+from kivy.graphics.texture import Texture
 
 #: Bytes of RGBA texture data kept for reuse. In a 1080 by 1920 window the
 #: home screen's labels take about 4 MB in each language (28 MB for all seven,
@@ -54,12 +59,55 @@ def texture_key(text: str, text_size: Any, options: Mapping[str, Any]) -> Hashab
     return (text, tuple(text_size) if text_size is not None else None, items)
 
 
+#: Pixels kept on each side of the text when a texture is cut to its text,
+#: as a fraction of the font size, for glyphs that reach past their advance
+#: width (italic overhangs, Arabic swashes).
+OVERHANG_EM = 0.15
+
+
 class RenderedText(NamedTuple):
-    """A kept rendering: its cache key, its core label and the bytes of its texture."""
+    """A kept rendering of one text."""
 
     key: Hashable
     core: CoreLabel
+    """Core label whose texture contains the rendered text box; shared, never changed."""
     size_bytes: int
+    """Bytes of the core label's texture."""
+    texture: Texture
+    """The columns of the core label's texture that hold text: the part to draw."""
+    offset_x: int
+    """Column of ``texture`` in the core label's texture."""
+
+
+def text_columns(core: CoreLabel) -> tuple[int, int]:
+    """Return the first column and the column after the last that hold text in ``core``'s texture.
+
+    A wrapped label's texture is as wide as the label, and a short text
+    leaves most of it transparent, which a software renderer still blends
+    into every frame. The columns follow Kivy's placement of each laid-out
+    line (``LabelBase.render_lines`` in Kivy 2.3) for left, centre and right
+    alignment. Other alignments keep the whole width.
+    """
+    texture = core.texture
+    width = texture.width
+    options = core.options
+    halign = options["halign"]
+    lines = [line for line in getattr(core, "_cached_lines", ()) if line.words]
+    if halign not in {"left", "center", "right"} or not lines:
+        return 0, width
+    padding_left, padding_right = options["padding"][0], options["padding"][2]
+    spans = []
+    for line in lines:
+        if halign == "center":
+            centred = int((width - line.w + padding_left - padding_right) / 2)
+            x = min(int(width - line.w), max(int(padding_left), centred))
+        elif halign == "right":
+            x = max(0, int(width - line.w - padding_right))
+        else:
+            x = int(padding_left)
+        spans.append((x, x + line.w))
+    margin = math.ceil(options["font_size"] * OVERHANG_EM)
+    return max(0, min(left for left, _ in spans) - margin), min(width, max(right for _, right in spans) + margin)
 
 
 class LabelTextureCache:
@@ -83,9 +131,7 @@ class LabelTextureCache:
     def render(self, source: CoreLabel, replacing: RenderedText | None = None) -> RenderedText:
         """Return a rendering of what ``source`` would render, from the cache or new.
 
-        ``replacing`` is the rendering the label showed until now. The
-        returned core label is shared and must not be changed. A new one's
-        texture is filled when first drawn, as Kivy's own labels are.
+        ``replacing`` is the rendering the label showed until now.
         """
         if replacing is not None:
             self._keep(replacing)
@@ -101,10 +147,22 @@ class LabelTextureCache:
         core.text = source.text
         core.usersize = source.usersize
         core.refresh()
-        texture = core.texture
-        entry = RenderedText(key, core, 4 * texture.width * texture.height if texture is not None else 0)
+        entry = self._cut_to_text(key, core)
         self._keep(entry)
         return entry
+
+    @staticmethod
+    def _cut_to_text(key: Hashable, core: CoreLabel) -> RenderedText:
+        texture = core.texture
+        if texture.width <= 1 or texture.height <= 1:
+            # Kivy's shared one-pixel texture for text that renders as nothing.
+            return RenderedText(key, core, 0, texture, 0)
+        # The text is laid out by now and rendered when first drawn: binding
+        # a region renders its owner (Kivy 2.3).
+        left, right = text_columns(core)
+        if (left, right) != (0, texture.width):
+            texture = texture.get_region(left, 0, right - left, texture.height)
+        return RenderedText(key, core, 4 * core.texture.width * core.texture.height, texture, left)
 
     def _keep(self, entry: RenderedText) -> None:
         """Make ``entry`` the most recently used one, adding it if it is not kept."""

@@ -22,7 +22,7 @@ from typing import Any
 from kivy.app import App
 from kivy.core.text import Label as CoreLabel
 from kivy.core.text.markup import MarkupLabel as CoreMarkupLabel
-from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 
@@ -132,6 +132,10 @@ class KioskLabel(Label):  # type: ignore[misc]
     """Callable that returns the text for a language; when set, it fills ``plain``
     on every language switch, so screens need not rebuild their widgets."""
 
+    texture_pos = ListProperty([0, 0])
+    """Window position of the drawn texture, which may be only the part of the
+    rendered text box that holds text (see ``label_textures``)."""
+
     keep_texture = BooleanProperty(True)
     """Keep each rendered text for reuse (see ``label_textures``); False for text
     that is seldom shown twice, such as the clock, which would only push out
@@ -143,6 +147,8 @@ class KioskLabel(Label):  # type: ignore[misc]
         self._forced = True
         self._rendered: RenderedText | None = None
         super().__init__(**kwargs)
+        self.fbind("center", self._place_texture)
+        self.fbind("texture_size", self._place_texture)
         app = App.get_running_app()
         # bind() keeps only a weak reference to a bound method, so labels of
         # rebuilt cards are not kept alive by the translator.
@@ -184,14 +190,25 @@ class KioskLabel(Label):  # type: ignore[misc]
         if not self.keep_texture or isinstance(core, CoreMarkupLabel) or blank:
             self._rendered = None
             super().texture_update(*largs)
+            self._place_texture()
             return
         self._rendered = LABEL_TEXTURES.render(core, self._rendered)
-        rendered = self._rendered.core
         # A cached texture never changes its pixels, so the same texture
         # object again needs no new canvas instructions.
-        self.texture = rendered.texture
-        self.texture_size = list(rendered.texture.size)
-        self.is_shortened = rendered.is_shortened
+        self.texture = self._rendered.texture
+        self.texture_size = list(self._rendered.texture.size)
+        self.is_shortened = self._rendered.core.is_shortened
+        self._place_texture()
+
+    def _place_texture(self, *_args: Any) -> None:
+        # Where Kivy's own Label rule puts the whole text box, centred on the
+        # label, then across to the part that is drawn.
+        if self._rendered is not None:
+            box = self._rendered.core.texture.size
+            offset_x = self._rendered.offset_x
+        else:
+            box, offset_x = self.texture_size, 0
+        self.texture_pos = [int(self.center_x - box[0] / 2) + offset_x, int(self.center_y - box[1] / 2)]
 
     def _recolour(self, *_args: Any) -> None:
         # Colour lives here rather than in the kv class rule: a kv rule bound to
