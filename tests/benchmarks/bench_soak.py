@@ -2,7 +2,7 @@
 
 Run under a virtual screen of the kiosk's size:
 
-    xvfb-run -a -s "-screen 0 1080x1920x24" /work/venv/bin/python \\
+    xvfb-run -a -s "-screen 0 1080x1920x24" .venv/bin/python \\
         tests/benchmarks/bench_soak.py --csv soak.csv
 
 The script opens the real kiosk with the shipped default content and taps

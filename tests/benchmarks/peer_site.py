@@ -13,7 +13,7 @@ served by the same loopback server through ``@font-face``.
 
 Run it alone to look at the site in a browser:
 
-    /work/venv/bin/python tests/benchmarks/peer_site.py --serve
+    .venv/bin/python tests/benchmarks/peer_site.py --serve
 """
 
 from __future__ import annotations

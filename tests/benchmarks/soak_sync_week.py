@@ -12,7 +12,7 @@ stops at the first wrong value. The default test run covers one simulated day
 
 Run it from the repository root:
 
-    /work/venv/bin/python tests/benchmarks/soak_sync_week.py
+    .venv/bin/python tests/benchmarks/soak_sync_week.py
 
 It exits with status 1 when any check fails.
 """
