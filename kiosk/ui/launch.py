@@ -46,6 +46,11 @@ def configure_kivy(config: KioskConfig, windowed: bool = False) -> None:
     # SDL would turn SIGTERM into a window-close request, which the kiosk
     # refuses; run() handles SIGTERM itself so that systemctl stop works.
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+    # By default SDL 2 ignores a click that gives its window the input focus,
+    # as a desktop does for the click that raises a window. On X11 that also
+    # dropped taps that came just after a focus change. On a kiosk such a
+    # click is a passenger's tap, so it must count.
+    os.environ.setdefault("SDL_MOUSE_FOCUS_CLICKTHROUGH", "1")
     # Kivy writes its own config and logs under KIVY_HOME; keep them in the
     # kiosk's data folder so a read-only home works.
     kivy_home = config.data_dir / "kivy"
