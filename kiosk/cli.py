@@ -52,7 +52,8 @@ def _rerun_under_xvfb(config: KioskConfig, argv: Sequence[str]) -> int:
                                               height=config.display.height_px), file=sys.stderr)
     screen = f"-screen 0 {config.display.width_px}x{config.display.height_px}x24"
     environ = dict(os.environ, KIOSK_UNDER_XVFB="1")
-    command = [xvfb_run, "-a", "-s", screen, sys.executable, "-m", "kiosk.cli", *argv]
+    # Without -e, xvfb-run sends Xvfb's own error messages to /dev/null.
+    command = [xvfb_run, "-a", "-e", "/dev/stderr", "-s", screen, sys.executable, "-m", "kiosk.cli", *argv]
     from kiosk.xvfb import run_under_xvfb
 
     return run_under_xvfb(command, environ)

@@ -4,7 +4,7 @@
 Xvfb when the command ends. A SIGTERM sent to the script ends it at once,
 while the kiosk and the X server under it keep running. So this process
 catches SIGTERM and SIGHUP itself and passes them to the kiosk process under
-the script; once the kiosk has stopped, the script stops its X server and
+the script. Once the kiosk has stopped, the script stops its X server and
 exits with the kiosk's status.
 """
 
@@ -22,15 +22,21 @@ from types import FrameType
 #: kill send SIGTERM, a closed terminal sends SIGHUP.
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
-#: Seconds the kiosk gets to stop after a forwarded signal, after which
-#: everything under xvfb-run is killed.
+#: Seconds the kiosk gets to stop after a forwarded signal, after which it
+#: is killed.
 STOP_GRACE_S = 20.0
 
 #: Seconds between two looks at the processes while waiting.
 POLL_S = 0.2
 
-#: What the command line of the kiosk process under xvfb-run contains.
-KIOSK_MODULE = b"kiosk.cli"
+#: Seconds xvfb-run gets to stop Xvfb and remove its files after a kiosk
+#: that ignored the signal was killed.
+CLEANUP_GRACE_S = 5.0
+
+#: The arguments that follow the interpreter in the kiosk process's command
+#: line. The xvfb-run script and its subshells carry them further along, so
+#: only this position identifies the kiosk.
+KIOSK_ARGUMENTS = [b"-m", b"kiosk.cli"]
 
 
 def descendants(root: int, proc: Path = Path("/proc")) -> list[int]:
@@ -63,7 +69,7 @@ def _is_kiosk(pid: int, proc: Path) -> bool:
         arguments = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return KIOSK_MODULE in arguments
+    return arguments[1:3] == KIOSK_ARGUMENTS
 
 
 def _kill(pids: Sequence[int], signum: int) -> None:
@@ -78,10 +84,11 @@ def wait_forwarding_stop(process: subprocess.Popen[bytes], stop_requests: list[i
                          grace_s: float = STOP_GRACE_S, proc: Path = Path("/proc")) -> int:
     """Wait for ``process`` (xvfb-run) to exit and return its status.
 
-    Once ``stop_requests`` holds a signal number, send that signal to each
+    Once ``stop_requests`` contains a signal number, send that signal to each
     kiosk process under ``process``, once each, including one that starts
-    later. When everything has not exited ``grace_s`` seconds after the
-    request, kill xvfb-run and every process under it.
+    later. When the kiosk is still running ``grace_s`` seconds after the
+    request, kill it, so that xvfb-run stops Xvfb and removes its lock files.
+    Whatever is still running ``CLEANUP_GRACE_S`` seconds later is killed too.
     """
     signalled: set[int] = set()
     requested_at: float | None = None
@@ -95,12 +102,15 @@ def wait_forwarding_stop(process: subprocess.Popen[bytes], stop_requests: list[i
         if requested_at is None:
             requested_at = time.monotonic()
         under = descendants(process.pid, proc)
-        kiosks = [pid for pid in under if pid not in signalled and _is_kiosk(pid, proc)]
-        _kill(kiosks, stop_requests[0])
+        kiosks = [pid for pid in under if _is_kiosk(pid, proc)]
+        _kill([pid for pid in kiosks if pid not in signalled], stop_requests[0])
         signalled.update(kiosks)
-        if time.monotonic() - requested_at > grace_s:
+        waited_s = time.monotonic() - requested_at
+        if waited_s > grace_s + CLEANUP_GRACE_S:
             _kill([process.pid, *under], signal.SIGKILL)
             return process.wait()
+        if waited_s > grace_s:
+            _kill(kiosks, signal.SIGKILL)
 
 
 def run_under_xvfb(command: Sequence[str], environ: dict[str, str]) -> int:
@@ -108,7 +118,7 @@ def run_under_xvfb(command: Sequence[str], environ: dict[str, str]) -> int:
 
     SIGTERM and SIGHUP received meanwhile go to the kiosk under xvfb-run.
     Ctrl+C reaches the kiosk directly, because it shares this terminal's
-    process group; this process then waits for it to stop, as after SIGTERM,
+    process group. This process then waits for it to stop, as after SIGTERM,
     and returns 130.
     """
     stop_requests: list[int] = []
@@ -120,7 +130,10 @@ def run_under_xvfb(command: Sequence[str], environ: dict[str, str]) -> int:
     try:
         process = subprocess.Popen(command, env=environ)  # noqa: S603
         try:
-            return wait_forwarding_stop(process, stop_requests)
+            status = wait_forwarding_stop(process, stop_requests)
+            # A process killed by a signal has a negative status; a shell
+            # reports it as 128 plus the signal number.
+            return status if status >= 0 else 128 - status
         except KeyboardInterrupt:
             wait_forwarding_stop(process, [signal.SIGINT])
             return 130

@@ -107,6 +107,52 @@ def test_cached_label_unchanged_by_source(kiosk_home, textures) -> None:  # type
     assert kept.options["font_size"] == 30
 
 
+def test_cached_label_unchanged_by_list_edit(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    # A colour list changed in place before the first draw must not reach
+    # the kept rendering, whose key says white.
+    from kivy.core.text import Label as CoreLabel
+
+    cache = textures.LabelTextureCache()
+    source = CoreLabel(text="Travel rules", font_size=30, color=[1, 1, 1, 1], text_size=[600, None])
+    kept = cache.render(source).core
+    source.options["color"][1] = 0
+    source.usersize[0] = 300
+    assert list(kept.options["color"]) == [1, 1, 1, 1]
+    assert kept.usersize[0] == 600
+
+
+def test_key_ignores_markup_only_options(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.ui.widgets.text import KioskLabel
+
+    label = KioskLabel(plain="Travel rules")
+    label.ellipsis_options = {"color": (1, 0, 0, 1)}
+    label.texture_update()
+    assert label.texture_size[0] > 0
+
+
+def test_keep_texture_change_renders_again(kiosk_home) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.ui.widgets.label_textures import LABEL_TEXTURES
+    from kiosk.ui.widgets.text import KioskLabel
+
+    label = KioskLabel(plain="Kept, then not kept")
+    kiosk_home.app.root.ids.footer.add_widget(label)
+    try:
+        kiosk_home.frames(2)
+        kept = label.texture
+        assert label.rendering is not label._label
+        label.keep_texture = False
+        kiosk_home.frames(2)
+        assert label.texture is not kept
+        assert label.rendering is label._label
+        misses = LABEL_TEXTURES.misses
+        label.keep_texture = True
+        kiosk_home.frames(2)
+        assert LABEL_TEXTURES.misses == misses
+        assert label.texture is kept
+    finally:
+        kiosk_home.app.root.ids.footer.remove_widget(label)
+
+
 def entry_budget(textures: Any, count: int) -> int:
     """Return a budget of ``count`` one-line entries of ``core_label``."""
     texture = textures.LabelTextureCache().render(core_label("A")).core.texture

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.xvfb import descendants, wait_forwarding_stop
+from kiosk.xvfb import descendants, run_under_xvfb, wait_forwarding_stop
 
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
-#: A stand-in for the kiosk: its command line holds "kiosk.cli", and it
-#: writes the signal it gets to the file given as its second argument.
+#: A stand-in for the kiosk, run as ``python -m kiosk.cli OUT MODE`` from a
+#: folder of its own: it writes the signal it gets to OUT.
 FAKE_KIOSK = """
 import signal, sys, time
-out, mode = sys.argv[2], sys.argv[3]
+out, mode = sys.argv[1], sys.argv[2]
 def stop(signum, frame):
     with open(out, "w") as handle:
         handle.write(str(signum))
@@ -79,10 +79,15 @@ def test_descendants_skips_zombies_and_vanished(tmp_path: Path) -> None:
     assert descendants(10, proc) == []
 
 
-def start_fake(tmp_path: Path, mode: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start_fake(tmp_path: Path, mode: str, script: str = FAKE_XVFB_RUN) -> tuple[subprocess.Popen[bytes], Path]:
+    package = tmp_path / "fake" / "kiosk"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "cli.py").write_text(FAKE_KIOSK, encoding="utf-8")
     out = tmp_path / "signal"
-    kiosk = [sys.executable, "-c", FAKE_KIOSK, "kiosk.cli", str(out), mode]
-    process = subprocess.Popen(["/bin/sh", "-c", FAKE_XVFB_RUN, "xvfb-run", *kiosk])  # noqa: S603
+    kiosk = [sys.executable, "-m", "kiosk.cli", str(out), mode]
+    process = subprocess.Popen(["/bin/sh", "-c", script, "xvfb-run", *kiosk],  # noqa: S603
+                               cwd=package.parent)
     deadline = time.monotonic() + 30
     while not out.with_suffix(".ready").exists():
         assert time.monotonic() < deadline, "the stand-in kiosk did not start"
@@ -120,7 +125,8 @@ def test_kiosk_that_hangs_killed_after_grace(tmp_path: Path) -> None:
     under = descendants(process.pid)
     started = time.monotonic()
     try:
-        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=1.0) == -signal.SIGKILL
+        # The script outlives the killed kiosk and exits with its status.
+        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=1.0) == 128 + signal.SIGKILL
         assert time.monotonic() - started < 10
         assert out.read_text(encoding="ascii") == str(int(signal.SIGTERM))
         time.sleep(0.2)
@@ -129,6 +135,25 @@ def test_kiosk_that_hangs_killed_after_grace(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_script_that_hangs_killed_after_cleanup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kiosk.xvfb.CLEANUP_GRACE_S", 0.5)
+    hanging = 'trap "" TERM; sleep 600 & "$@"; sleep 600'
+    process, _out = start_fake(tmp_path, "ignore", script=hanging)
+    under = descendants(process.pid)
+    try:
+        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=0.5) == -signal.SIGKILL
+        time.sleep(0.2)
+        assert [pid for pid in under if alive(pid)] == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_killed_command_status_like_shell() -> None:
+    assert run_under_xvfb(["/bin/sh", "-c", "kill -9 $$"], dict(os.environ)) == 128 + signal.SIGKILL
 
 
 def test_no_request_waits_for_exit(tmp_path: Path) -> None:

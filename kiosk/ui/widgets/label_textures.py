@@ -44,6 +44,12 @@ DEFAULT_BUDGET_BYTES = 40 * 1024 * 1024
 #: ``font_name``, and the width of a space in that font.
 _DERIVED_OPTIONS = frozenset({"text", "text_size", "font_name_r", "space_width"})
 
+#: Core label options that only markup labels read. Markup labels do not use
+#: the cache, and Kivy stores this one as an unhashable ObservableDict.
+_MARKUP_OPTIONS = frozenset({"ellipsis_options"})
+
+_UNKEYED_OPTIONS = _DERIVED_OPTIONS | _MARKUP_OPTIONS
+
 
 def texture_key(text: str, text_size: Any, options: Mapping[str, Any]) -> Hashable:
     """Return the cache key of a core label's rendering of ``text``.
@@ -55,7 +61,7 @@ def texture_key(text: str, text_size: Any, options: Mapping[str, Any]) -> Hashab
     another order only misses the cache.
     """
     items = tuple((name, tuple(value) if isinstance(value, list) else value)
-                  for name, value in options.items() if name not in _DERIVED_OPTIONS)
+                  for name, value in options.items() if name not in _UNKEYED_OPTIONS)
     return (text, tuple(text_size) if text_size is not None else None, items)
 
 
@@ -110,6 +116,14 @@ def text_columns(core: CoreLabel) -> tuple[int, int]:
     return max(0, min(left for left, _ in spans) - margin), min(width, max(right for _, right in spans) + margin)
 
 
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
 class LabelTextureCache:
     """Core labels with rendered textures, by text and options, within a byte budget.
 
@@ -143,9 +157,11 @@ class LabelTextureCache:
             return entry
         self.misses += 1
         core = CoreLabel()
-        core.options = dict(source.options)
+        # Copies of the lists too: the widget may change its colour or
+        # padding list in place before the delayed render reads it.
+        core.options = {name: _copied(value) for name, value in source.options.items()}
         core.text = source.text
-        core.usersize = source.usersize
+        core.usersize = _copied(source.usersize)
         core.refresh()
         entry = self._cut_to_text(key, core)
         self._keep(entry)

@@ -149,6 +149,7 @@ class KioskLabel(Label):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.fbind("center", self._place_texture)
         self.fbind("texture_size", self._place_texture)
+        self.fbind("keep_texture", self._trigger_texture)
         app = App.get_running_app()
         # bind() keeps only a weak reference to a bound method, so labels of
         # rebuilt cards are not kept alive by the translator.
