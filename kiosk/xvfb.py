@@ -117,9 +117,11 @@ def run_under_xvfb(command: Sequence[str], environ: dict[str, str]) -> int:
     """Run ``command`` (starting with the xvfb-run path) and return its exit status.
 
     SIGTERM and SIGHUP received meanwhile go to the kiosk under xvfb-run.
-    Ctrl+C reaches the kiosk directly, because it shares this terminal's
-    process group. This process then waits for it to stop, as after SIGTERM,
-    and returns 130.
+    xvfb-run runs in a process group of its own, so a Ctrl+C in the terminal
+    reaches only this process, which passes SIGINT on to the kiosk and
+    returns 130 once everything has stopped. Sent to the whole group, the
+    signal would also end Xvfb under the kiosk, which then fails with an X
+    I/O error instead of stopping cleanly.
     """
     stop_requests: list[int] = []
 
@@ -128,7 +130,7 @@ def run_under_xvfb(command: Sequence[str], environ: dict[str, str]) -> int:
 
     previous = {signum: signal.signal(signum, request_stop) for signum in FORWARDED_SIGNALS}
     try:
-        process = subprocess.Popen(command, env=environ)  # noqa: S603
+        process = subprocess.Popen(command, env=environ, process_group=0)  # noqa: S603
         try:
             status = wait_forwarding_stop(process, stop_requests)
             # A process killed by a signal has a negative status; a shell

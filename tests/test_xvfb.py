@@ -221,11 +221,16 @@ def test_run_without_display_stops_on_sigterm(tmp_path: Path) -> None:
 
 @pytest.mark.ui
 def test_run_without_display_stops_on_ctrl_c(tmp_path: Path) -> None:
-    """Ctrl+C, which reaches the whole process group, stops everything and exits with 130."""
+    """Ctrl+C, sent by the terminal to its foreground process group, stops everything cleanly with 130."""
     process, under = start_without_display(tmp_path)
     try:
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=30) == 130
+        assert process.stdout is not None
+        rest = process.stdout.read()
+        assert "stopping the kiosk" in rest
+        # The X server stops after the kiosk, not under it.
+        assert "XIO" not in rest
         time.sleep(0.5)
         assert [pid for pid in under if alive(pid)] == []
     finally:
