@@ -97,7 +97,7 @@ def test_cache_renders_each_text_and_colour(kiosk_home, textures) -> None:  # ty
 
 def test_cached_label_unchanged_by_source(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
     # Kivy fills a label's texture when it is first drawn, from the options
-    # the core label has then; the cache's own copy must not follow the source.
+    # the core label has then. So the cache's own copy must not follow the source.
     cache = textures.LabelTextureCache()
     source = core_label("Travel rules")
     kept = cache.render(source).core
@@ -109,7 +109,7 @@ def test_cached_label_unchanged_by_source(kiosk_home, textures) -> None:  # type
 
 def test_cached_label_unchanged_by_list_edit(kiosk_home, textures) -> None:  # type: ignore[no-untyped-def]
     # A colour list changed in place before the first draw must not reach
-    # the kept rendering, whose key says white.
+    # the kept rendering, whose key is for white text.
     from kivy.core.text import Label as CoreLabel
 
     cache = textures.LabelTextureCache()

@@ -8,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +81,19 @@ def test_descendants_skips_zombies_and_vanished(tmp_path: Path) -> None:
     assert descendants(10, proc) == []
 
 
-def start_fake(tmp_path: Path, mode: str, script: str = FAKE_XVFB_RUN) -> tuple[subprocess.Popen[bytes], Path]:
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[Any]]]:
+    """Processes a test starts; any still running at its end are killed."""
+    processes: list[subprocess.Popen[Any]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def start_fake(started: list[subprocess.Popen[Any]], tmp_path: Path, mode: str,
+               script: str = FAKE_XVFB_RUN) -> tuple[subprocess.Popen[bytes], Path]:
     package = tmp_path / "fake" / "kiosk"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("", encoding="utf-8")
@@ -88,6 +102,7 @@ def start_fake(tmp_path: Path, mode: str, script: str = FAKE_XVFB_RUN) -> tuple[
     kiosk = [sys.executable, "-m", "kiosk.cli", str(out), mode]
     process = subprocess.Popen(["/bin/sh", "-c", script, "xvfb-run", *kiosk],  # noqa: S603
                                cwd=package.parent)
+    started.append(process)
     deadline = time.monotonic() + 30
     while not out.with_suffix(".ready").exists():
         assert time.monotonic() < deadline, "the stand-in kiosk did not start"
@@ -95,61 +110,42 @@ def start_fake(tmp_path: Path, mode: str, script: str = FAKE_XVFB_RUN) -> tuple[
     return process, out
 
 
-def test_stop_request_reaches_kiosk_not_script(tmp_path: Path) -> None:
-    process, out = start_fake(tmp_path, "obey")
+def test_stop_request_reaches_kiosk_not_script(started: list[subprocess.Popen[Any]], tmp_path: Path) -> None:
+    process, out = start_fake(started, tmp_path, "obey")
     under = descendants(process.pid)
-    try:
-        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=30) == 0
-        assert out.read_text(encoding="ascii") == str(int(signal.SIGTERM))
-        time.sleep(0.2)
-        assert [pid for pid in under if alive(pid)] == []
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=30) == 0
+    assert out.read_text(encoding="ascii") == str(int(signal.SIGTERM))
+    time.sleep(0.2)
+    assert [pid for pid in under if alive(pid)] == []
 
 
-def test_hangup_passed_on_as_hangup(tmp_path: Path) -> None:
-    process, out = start_fake(tmp_path, "obey")
-    try:
-        assert wait_forwarding_stop(process, [signal.SIGHUP], grace_s=30) == 0
-        assert out.read_text(encoding="ascii") == str(int(signal.SIGHUP))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def test_hangup_passed_on_as_hangup(started: list[subprocess.Popen[Any]], tmp_path: Path) -> None:
+    process, out = start_fake(started, tmp_path, "obey")
+    assert wait_forwarding_stop(process, [signal.SIGHUP], grace_s=30) == 0
+    assert out.read_text(encoding="ascii") == str(int(signal.SIGHUP))
 
 
-def test_kiosk_that_hangs_killed_after_grace(tmp_path: Path) -> None:
-    process, out = start_fake(tmp_path, "ignore")
+def test_kiosk_that_hangs_killed_after_grace(started: list[subprocess.Popen[Any]], tmp_path: Path) -> None:
+    process, out = start_fake(started, tmp_path, "ignore")
     under = descendants(process.pid)
-    started = time.monotonic()
-    try:
-        # The script outlives the killed kiosk and exits with its status.
-        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=1.0) == 128 + signal.SIGKILL
-        assert time.monotonic() - started < 10
-        assert out.read_text(encoding="ascii") == str(int(signal.SIGTERM))
-        time.sleep(0.2)
-        assert [pid for pid in under if alive(pid)] == []
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    began = time.monotonic()
+    # The script outlives the killed kiosk and exits with its status.
+    assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=1.0) == 128 + signal.SIGKILL
+    assert time.monotonic() - began < 10
+    assert out.read_text(encoding="ascii") == str(int(signal.SIGTERM))
+    time.sleep(0.2)
+    assert [pid for pid in under if alive(pid)] == []
 
 
-def test_script_that_hangs_killed_after_cleanup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_script_that_hangs_killed_after_cleanup(started: list[subprocess.Popen[Any]], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("kiosk.xvfb.CLEANUP_GRACE_S", 0.5)
     hanging = 'trap "" TERM; sleep 600 & "$@"; sleep 600'
-    process, _out = start_fake(tmp_path, "ignore", script=hanging)
+    process, _out = start_fake(started, tmp_path, "ignore", script=hanging)
     under = descendants(process.pid)
-    try:
-        assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=0.5) == -signal.SIGKILL
-        time.sleep(0.2)
-        assert [pid for pid in under if alive(pid)] == []
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    assert wait_forwarding_stop(process, [signal.SIGTERM], grace_s=0.5) == -signal.SIGKILL
+    time.sleep(0.2)
+    assert [pid for pid in under if alive(pid)] == []
 
 
 def test_killed_command_status_like_shell() -> None:
@@ -170,7 +166,8 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def start_without_display(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
+def start_without_display(started: list[subprocess.Popen[Any]],
+                          tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
     """Start ``kiosk run`` with no display, in a process group of its own as a shell would.
 
     Returns the process once the kiosk has logged its start, and the
@@ -186,6 +183,7 @@ def start_without_display(tmp_path: Path) -> tuple[subprocess.Popen[str], list[i
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "kiosk.cli", "run", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environ, process_group=0)
+    started.append(process)
     deadline = time.monotonic() + 90
     output = ""
     assert process.stdout is not None
@@ -195,8 +193,6 @@ def start_without_display(tmp_path: Path) -> tuple[subprocess.Popen[str], list[i
         if "started" in line or not line:
             break
     if "started" not in output:
-        process.kill()
-        process.wait()
         pytest.fail(f"the kiosk did not start under Xvfb: {output[-2000:]}")
     under = descendants(process.pid)
     names = {Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip() for pid in under}
@@ -205,35 +201,25 @@ def start_without_display(tmp_path: Path) -> tuple[subprocess.Popen[str], list[i
 
 
 @pytest.mark.ui
-def test_run_without_display_stops_on_sigterm(tmp_path: Path) -> None:
+def test_run_without_display_stops_on_sigterm(started: list[subprocess.Popen[Any]], tmp_path: Path) -> None:
     """SIGTERM to ``kiosk run`` under xvfb-run stops the kiosk and its X server."""
-    process, under = start_without_display(tmp_path)
-    try:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        time.sleep(0.5)
-        assert [pid for pid in under if alive(pid)] == []
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    process, under = start_without_display(started, tmp_path)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    time.sleep(0.5)
+    assert [pid for pid in under if alive(pid)] == []
 
 
 @pytest.mark.ui
-def test_run_without_display_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_run_without_display_stops_on_ctrl_c(started: list[subprocess.Popen[Any]], tmp_path: Path) -> None:
     """Ctrl+C, sent by the terminal to its foreground process group, stops everything cleanly with 130."""
-    process, under = start_without_display(tmp_path)
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        assert process.wait(timeout=30) == 130
-        assert process.stdout is not None
-        rest = process.stdout.read()
-        assert "stopping the kiosk" in rest
-        # The X server stops after the kiosk, not under it.
-        assert "XIO" not in rest
-        time.sleep(0.5)
-        assert [pid for pid in under if alive(pid)] == []
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    process, under = start_without_display(started, tmp_path)
+    os.killpg(process.pid, signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    assert process.stdout is not None
+    rest = process.stdout.read()
+    assert "stopping the kiosk" in rest
+    # The X server stops after the kiosk, not under it.
+    assert "XIO" not in rest
+    time.sleep(0.5)
+    assert [pid for pid in under if alive(pid)] == []

@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE))
 from peer_site import LIST_SCREENS, SiteServer, build_site  # noqa: E402
 
 from kiosk.i18n.languages import DEFAULT_LANGUAGE, KIOSK_LANGUAGES  # noqa: E402
+from kiosk.xvfb import descendants  # noqa: E402
 
 logger = logging.getLogger("bench_vs_browser")
 
@@ -172,23 +173,8 @@ def choose_probe_rows(before: np.ndarray | None, after: np.ndarray, excluded: li
 
 
 def process_tree(root_pid: int) -> list[int]:
-    """Return ``root_pid`` and all its descendants, found through the ppid in /proc/PID/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    found, pending = [], [root_pid]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, []))
-    return found
+    """Return ``root_pid`` and all its live descendants."""
+    return [root_pid, *descendants(root_pid)]
 
 
 def memory_kib(pids: list[int]) -> dict[str, int]:

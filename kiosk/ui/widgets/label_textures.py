@@ -80,13 +80,13 @@ class RenderedText(NamedTuple):
     size_bytes: int
     """Bytes of the core label's texture."""
     texture: Texture
-    """The columns of the core label's texture that hold text: the part to draw."""
+    """The columns of the core label's texture that contain text: the part to draw."""
     offset_x: int
     """Column of ``texture`` in the core label's texture."""
 
 
 def text_columns(core: CoreLabel) -> tuple[int, int]:
-    """Return the first column and the column after the last that hold text in ``core``'s texture.
+    """Return the first column and the column after the last that contain text in ``core``'s texture.
 
     A wrapped label's texture is as wide as the label, and a short text
     leaves most of it transparent, which a software renderer still blends
@@ -152,8 +152,8 @@ class LabelTextureCache:
         key = texture_key(source.text, source.usersize, source.options)
         entry = self._entries.get(key)
         if entry is not None:
-            self._entries.move_to_end(key)
             self.hits += 1
+            self._keep(entry)
             return entry
         self.misses += 1
         core = CoreLabel()
@@ -169,16 +169,15 @@ class LabelTextureCache:
 
     @staticmethod
     def _cut_to_text(key: Hashable, core: CoreLabel) -> RenderedText:
-        texture = core.texture
-        if texture.width <= 1 or texture.height <= 1:
+        box = core.texture
+        if box.width <= 1 or box.height <= 1:
             # Kivy's shared one-pixel texture for text that renders as nothing.
-            return RenderedText(key, core, 0, texture, 0)
-        # The text is laid out by now and rendered when first drawn: binding
+            return RenderedText(key, core, 0, box, 0)
+        # The text is laid out by now and rendered when first drawn. Binding
         # a region renders its owner (Kivy 2.3).
         left, right = text_columns(core)
-        if (left, right) != (0, texture.width):
-            texture = texture.get_region(left, 0, right - left, texture.height)
-        return RenderedText(key, core, 4 * core.texture.width * core.texture.height, texture, left)
+        drawn = box if (left, right) == (0, box.width) else box.get_region(left, 0, right - left, box.height)
+        return RenderedText(key, core, 4 * box.width * box.height, drawn, left)
 
     def _keep(self, entry: RenderedText) -> None:
         """Make ``entry`` the most recently used one, adding it if it is not kept."""

@@ -134,7 +134,7 @@ class KioskLabel(Label):  # type: ignore[misc]
 
     texture_pos = ListProperty([0, 0])
     """Window position of the drawn texture, which may be only the part of the
-    rendered text box that holds text (see ``label_textures``)."""
+    rendered text box that contains text (see ``label_textures``)."""
 
     keep_texture = BooleanProperty(True)
     """Keep each rendered text for reuse (see ``label_textures``); False for text
